@@ -1,0 +1,139 @@
+"""The store protocol and the document rules every driver shares.
+
+A stored document is the event plus what only history can tell: ``first_seen``,
+``last_seen``, ``sightings`` and a sortable ``severity_rank``. Re-applying the same
+event changes nothing, so a replayed bus message never double-counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from services.events import Asset, Finding, Severity
+
+SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity, start=1)}
+
+
+class Entity(StrEnum):
+    FINDINGS = "findings"
+    ASSETS = "assets"
+
+
+FILTER_FIELDS: dict[Entity, frozenset[str]] = {
+    Entity.FINDINGS: frozenset(
+        {"id", "kind", "provider", "severity", "status", "asset_id", "fingerprint", "detector", "restricted",
+         "path", "endpoint", "models", "redacted", "interface", "credential_source"}
+    ),
+    Entity.ASSETS: frozenset({"id", "kind", "owner", "sdk", "sha", "status", "runtime_stage", "hardware", "url"}),
+}
+SORT_FIELDS: dict[Entity, frozenset[str]] = {
+    Entity.FINDINGS: frozenset(
+        {"last_seen", "first_seen", "discovered_at", "severity_rank", "sightings", "provider", "kind", "id",
+         "confidence"}
+    ),
+    Entity.ASSETS: frozenset({"last_seen", "first_seen", "id", "owner"}),
+}
+TIME_FIELD = "last_seen"
+
+
+class StoreError(RuntimeError):
+    """The store refused or could not be reached; the message says which and why."""
+
+
+class QueryError(ValueError):
+    """A search the user asked for cannot be run (bad syntax, unknown field)."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What researchers ask: a query string, exact filters, a time bound, a sort, and a page cursor."""
+
+    text: str | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    since: datetime | None = None
+    sort: tuple[tuple[str, Literal["asc", "desc"]], ...] = (("last_seen", "desc"),)
+    limit: int = 50
+    search_after: tuple[Any, ...] | None = None
+
+    def checked(self, entity: Entity) -> SearchQuery:
+        unknown = set(self.filters) - FILTER_FIELDS[entity]
+        if unknown:
+            raise QueryError(f"cannot filter {entity} on {sorted(unknown)}; fields: {sorted(FILTER_FIELDS[entity])}")
+        bad_sort = {f for f, _ in self.sort} - SORT_FIELDS[entity]
+        if bad_sort:
+            raise QueryError(f"cannot sort {entity} on {sorted(bad_sort)}; fields: {sorted(SORT_FIELDS[entity])}")
+        if self.limit < 1:
+            raise QueryError("limit must be at least 1")
+        return self
+
+    def sort_with_tiebreak(self) -> tuple[tuple[str, Literal["asc", "desc"]], ...]:
+        """Sort keys ending in ``id`` so ``search_after`` cursors are total and stable."""
+        if any(f == "id" for f, _ in self.sort):
+            return self.sort
+        return (*self.sort, ("id", "asc"))
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[dict[str, Any]]
+    total: int
+    next_after: tuple[Any, ...] | None
+
+
+class Store(Protocol):
+    def upsert(self, items: Sequence[Asset | Finding]) -> None:
+        """Write events; returns only once the store has acknowledged them all."""
+
+    def get(self, entity: Entity, doc_id: str) -> dict[str, Any] | None: ...
+
+    def search(self, entity: Entity, query: SearchQuery) -> SearchPage: ...
+
+    def count(self, entity: Entity, query: SearchQuery | None = None) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def entity_of(item: Asset | Finding) -> Entity:
+    return Entity.FINDINGS if isinstance(item, Finding) else Entity.ASSETS
+
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+"""Fixed-width UTC timestamps, so they sort as strings too (SQLite) and parse as dates (search engines)."""
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def seen_at(item: Asset | Finding) -> datetime:
+    return item.discovered_at if isinstance(item, Finding) else item.last_seen
+
+
+def new_document(item: Asset | Finding) -> dict[str, Any]:
+    """The document for an id seen for the first time."""
+    doc = item.to_json_dict()
+    if isinstance(item, Finding):
+        doc["discovered_at"] = doc["first_seen"] = doc["last_seen"] = iso(item.discovered_at)
+        doc["sightings"] = 1
+        doc["severity_rank"] = SEVERITY_RANK[item.severity.value]
+    else:
+        doc["first_seen"], doc["last_seen"] = iso(item.first_seen), iso(item.last_seen)
+    return doc
+
+
+def merge_document(stored: dict[str, Any], item: Asset | Finding) -> dict[str, Any] | None:
+    """Fold a new sighting into the stored document, or ``None`` if it adds nothing (a replay or older event).
+
+    Mirrors :data:`services.store.search_engine.UPSERT_SCRIPT`, which does the same inside the search engine.
+    """
+    if iso(seen_at(item)) <= stored["last_seen"]:
+        return None
+    doc = new_document(item)
+    doc["first_seen"] = min(stored["first_seen"], doc["first_seen"])
+    if isinstance(item, Finding):
+        doc["sightings"] = stored.get("sightings", 1) + (1 if item.status.value == "open" else 0)
+    return doc

@@ -77,7 +77,7 @@ class HubRateLimitMiddleware:
             return response
         delay = min(wait_seconds(response, self.default_wait), 300.0)
         stats.inc_value("ratelimit/waits")
-        stats.inc_value("ratelimit/wait_seconds", delay)
+        stats.inc_value("ratelimit/wait_seconds", round(delay))
         await asyncio.sleep(delay)
         retry = request.replace(dont_filter=True)
         retry.meta["ratelimit_waits"] = waits + 1

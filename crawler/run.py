@@ -52,8 +52,8 @@ def _run_in_reactor(settings: ScrapySettings, body: Callable[[Any], Coroutine[An
     failures: list[Any] = []
     done = deferred_from_coro(body(runner))
     done.addErrback(failures.append)
-    done.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    done.addBoth(lambda _: reactor.stop())  # type: ignore[misc]
+    reactor.run()  # type: ignore[misc]
     if failures:
         failures[0].raiseException()
 

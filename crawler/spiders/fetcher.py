@@ -20,7 +20,7 @@ from scrapy.http import Response
 
 from crawler.spiders.lister import next_link
 from crawler.state import open_findings
-from services.bus import Bus, Consumer, Message, Topic
+from services.bus import Bus, Message, Topic
 from services.detect import Scanner
 from services.events import Asset, AssetStatus, CrawlRequest, Finding, SchemaError, utcnow
 from services.store import Store

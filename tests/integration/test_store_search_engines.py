@@ -66,5 +66,5 @@ def test_official_elasticsearch_client_sees_an_elasticsearch_through_the_adapter
 
 def test_unreachable_server_is_a_clear_store_error() -> None:
     store = open_store("opensearch+http://127.0.0.1:9", index_prefix="none")
-    with pytest.raises(StoreError, match="127.0.0.1:9"):
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1:9"):
         store.count(Entity.FINDINGS)

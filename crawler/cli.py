@@ -76,6 +76,8 @@ def spaces(
     bus: Annotated[str | None, typer.Option(help="memory:// runs everything here; kafka://… feeds workers.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore recrawl state and fetch every Space.")] = False,
     concurrency: Annotated[int | None, typer.Option(min=1, help="Concurrent requests to the Hub.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this "
+                                                     "port (default: EXPOSUREWATCH_METRICS_PORT).")] = None,
 ) -> None:
     """List Spaces and fetch the new and changed ones (the main job)."""
     settings = get_settings()
@@ -89,6 +91,7 @@ def spaces(
         "HUB_TOKEN": settings.hf_token.get_secret_value() if settings.hf_token else None,
         "HUB_SEARCH": search, "HUB_AUTHOR": author, "EXPOSUREWATCH_FULL": full,
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
     }
     with progress_bar() as progress:
         report = crawl_spaces(opened_bus, opened_store, overrides, CrawlProgressBar(progress))
@@ -106,6 +109,8 @@ def worker(
     store: Annotated[str | None, typer.Option(help="Store URL, to resolve findings that disappeared.")] = None,
     exit_when_idle: Annotated[float | None, typer.Option(help="Exit after this many idle seconds.")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, help="Concurrent requests to the Hub.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this "
+                                                     "port (default: EXPOSUREWATCH_METRICS_PORT).")] = None,
 ) -> None:
     """Fetch Spaces named by crawl requests on the bus, as one member of the fetcher group."""
     settings = get_settings()
@@ -117,6 +122,7 @@ def worker(
     overrides = {
         "HUB_TOKEN": settings.hf_token.get_secret_value() if settings.hf_token else None,
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
     }
     with progress_bar() as progress:
         report = crawl_worker(opened_bus, opened_store, overrides, exit_when_idle, CrawlProgressBar(progress))

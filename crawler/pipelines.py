@@ -11,16 +11,21 @@ from services.events import Asset, CrawlRequest, Finding
 
 
 class BusPublishPipeline:
-    def __init__(self, crawler: Crawler, bus: Bus) -> None:
+    """Publishes to the spider's own ``bus``, so one in-process bus serves every spider of a run."""
+
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.bus = bus
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        bus = crawler.settings.get("EXPOSUREWATCH_BUS")
+        return cls(crawler)
+
+    @property
+    def bus(self) -> Bus:
+        bus: Bus | None = getattr(self.crawler.spider, "bus", None)
         if bus is None:
-            raise ValueError("EXPOSUREWATCH_BUS is not set: the crawler has nowhere to send events")
-        return cls(crawler, bus)
+            raise ValueError("the spider has no bus: the crawler has nowhere to send events")
+        return bus
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Asset | Finding | CrawlRequest):

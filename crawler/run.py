@@ -15,12 +15,11 @@ from typing import Any
 from scrapy.settings import Settings as ScrapySettings
 
 from crawler import settings as crawler_defaults
+from crawler.extensions import ProgressCallback
 from indexer.consumer import Indexer, IndexerStats
 from services.bus import Bus
 from services.bus.memory import MemoryBus
 from services.store import Store
-
-ProgressCallback = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -65,8 +64,7 @@ def crawl_spaces(bus: Bus, store: Store, overrides: dict[str, Any], progress: Pr
 
     report = CrawlReport()
     embedded = isinstance(bus, MemoryBus)
-    settings = scrapy_settings({**overrides, "EXPOSUREWATCH_BUS": bus, "EXPOSUREWATCH_STORE": store,
-                                "EXPOSUREWATCH_PROGRESS": progress})
+    settings = scrapy_settings(overrides)
     stop_indexer = threading.Event()
     indexer = Indexer(bus, store, batch_wait_s=0.2)
     indexer_thread = threading.Thread(
@@ -77,11 +75,11 @@ def crawl_spaces(bus: Bus, store: Store, overrides: dict[str, Any], progress: Pr
 
     async def body(runner: Any) -> None:
         lister = runner.create_crawler(SpaceListerSpider)
-        await runner.crawl(lister)
+        await runner.crawl(lister, bus=bus, store=store, progress=progress)
         report.stats["lister"] = lister.stats.get_stats()
         if embedded:
             fetcher = runner.create_crawler(SpaceFetcherSpider)
-            await runner.crawl(fetcher, exit_when_idle_s=0.0)
+            await runner.crawl(fetcher, bus=bus, store=store, progress=progress, exit_when_idle_s=0.0)
             report.stats["fetcher"] = fetcher.stats.get_stats()
 
     try:
@@ -111,12 +109,11 @@ def crawl_worker(bus: Bus, store: Store | None, overrides: dict[str, Any], exit_
     from crawler.spiders.fetcher import SpaceFetcherSpider
 
     report = CrawlReport()
-    settings = scrapy_settings({**overrides, "EXPOSUREWATCH_BUS": bus, "EXPOSUREWATCH_STORE": store,
-                                "EXPOSUREWATCH_PROGRESS": progress})
+    settings = scrapy_settings(overrides)
 
     async def body(runner: Any) -> None:
         fetcher = runner.create_crawler(SpaceFetcherSpider)
-        await runner.crawl(fetcher, exit_when_idle_s=exit_when_idle_s)
+        await runner.crawl(fetcher, bus=bus, store=store, progress=progress, exit_when_idle_s=exit_when_idle_s)
         report.stats["fetcher"] = fetcher.stats.get_stats()
 
     _run_in_reactor(settings, body)

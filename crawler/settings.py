@@ -35,6 +35,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlProgress": 500,
+    "crawler.extensions.PrometheusStats": 510,
 }
 
 # --- Hub ---------------------------------------------------------------------------------------
@@ -53,8 +54,12 @@ FETCH_MAX_SPACE_BYTES = 8 * 1024 * 1024
 FETCH_MAX_FILES = 200
 FETCH_BATCH = 64  # crawl requests taken from the bus at once; offsets commit after each batch
 
-# --- Where events go ---------------------------------------------------------------------------
-EXPOSUREWATCH_BUS = None  # a services.bus.Bus instance, set by the CLI (one bus shared in-process)
-EXPOSUREWATCH_STORE = None  # a services.store.Store instance, for recrawl state and lifecycle
+# --- Recrawl ---------------------------------------------------------------------------------
 EXPOSUREWATCH_FULL = False  # ignore recrawl state: fetch every listed Space
-EXPOSUREWATCH_PROGRESS = None  # a callable(stats: dict) for the CLI's progress bar
+# The bus, the store and the progress callback are live objects, so they are handed to the spiders as
+# arguments (see crawler.run), not put in settings, which Scrapy copies.
+
+# --- Prometheus --------------------------------------------------------------------------------
+EXPOSUREWATCH_METRICS_PORT = None  # serve /metrics on this port (0: any free one); None: no metrics
+EXPOSUREWATCH_METRICS_ADDR = "127.0.0.1"
+EXPOSUREWATCH_METRICS_FINAL_SCRAPE_TIMEOUT = 20.0  # seconds a finished crawl waits for Prometheus to read it

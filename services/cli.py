@@ -15,6 +15,7 @@ from indexer.cli import index
 from services.config import Settings
 from services.console import console, fail
 from services.events import json_schema
+from services.hubsim.cli import hubsim
 from services.search_cli import search
 from services.stack.cli import app as stack_app
 
@@ -32,6 +33,7 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(crawl_app, name="crawl")
 app.command("index")(index)
 app.command("search")(search)
+app.command("hubsim")(hubsim)
 
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "schema" / "events.schema.json"

@@ -18,6 +18,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.extensions import ProgressCallback
 from crawler.spiders.lister import next_link
 from crawler.state import open_findings
 from services.bus import Bus, Message, Topic
@@ -61,8 +62,10 @@ class SpaceFetcherSpider(scrapy.Spider):
     name = "space-fetcher"
 
     def __init__(self, bus: Bus, store: Store | None, group: str, exit_when_idle_s: float | None,
-                 batch_size: int, max_file_bytes: int, max_space_bytes: int, max_files: int) -> None:
+                 batch_size: int, max_file_bytes: int, max_space_bytes: int, max_files: int,
+                 progress: ProgressCallback | None = None) -> None:
         super().__init__()
+        self.progress = progress
         self.bus = bus
         self.store = store
         self.group = group
@@ -76,16 +79,18 @@ class SpaceFetcherSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """Live objects come as crawl arguments: ``bus``, ``store`` (lifecycle) and ``progress``."""
         s = crawler.settings
         spider = cls(
-            bus=s.get("EXPOSUREWATCH_BUS"),
-            store=s.get("EXPOSUREWATCH_STORE"),
+            bus=kwargs["bus"],
+            store=kwargs.get("store"),
             group=kwargs.get("group", "exposurewatch-fetcher"),
             exit_when_idle_s=kwargs.get("exit_when_idle_s"),
             batch_size=s.getint("FETCH_BATCH"),
             max_file_bytes=s.getint("FETCH_MAX_FILE_BYTES"),
             max_space_bytes=s.getint("FETCH_MAX_SPACE_BYTES"),
             max_files=s.getint("FETCH_MAX_FILES"),
+            progress=kwargs.get("progress"),
         )
         spider._set_crawler(crawler)
         crawler.signals.connect(spider.request_stop, scrapy.signals.spider_closed)

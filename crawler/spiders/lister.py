@@ -15,8 +15,11 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.extensions import ProgressCallback
 from crawler.state import known_spaces
+from services.bus import Bus
 from services.events import CrawlRequest
+from services.store import Store
 
 
 def next_link(response: Response) -> str | None:
@@ -35,8 +38,11 @@ class SpaceListerSpider(scrapy.Spider):
     name = "space-lister"
 
     def __init__(self, hub_url: str, known: dict[str, str | None], full: bool, search: str | None,
-                 author: str | None, limit: int, expand: list[str]) -> None:
+                 author: str | None, limit: int, expand: list[str], bus: Bus,
+                 progress: ProgressCallback | None = None) -> None:
         super().__init__()
+        self.bus = bus
+        self.progress = progress
         self.hub_url = hub_url.rstrip("/")
         self.known = known
         self.full = full
@@ -48,8 +54,9 @@ class SpaceListerSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """Live objects come as crawl arguments: ``bus``, ``store`` (recrawl state) and ``progress``."""
         s = crawler.settings
-        store = s.get("EXPOSUREWATCH_STORE")
+        store: Store | None = kwargs.get("store")
         author = s.get("HUB_AUTHOR")
         spider = cls(
             hub_url=s.get("HUB_URL"),
@@ -59,6 +66,8 @@ class SpaceListerSpider(scrapy.Spider):
             author=author,
             limit=s.getint("HUB_LIST_LIMIT"),
             expand=s.getlist("HUB_LIST_EXPAND"),
+            bus=kwargs["bus"],
+            progress=kwargs.get("progress"),
         )
         spider._set_crawler(crawler)
         return spider

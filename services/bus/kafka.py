@@ -12,6 +12,10 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from services.bus.base import Message, Topic, topic_name
 
 
+SESSION_TIMEOUT_MS = 10_000
+"""A member that dies (kill -9) hands its partitions to the rest of the group after this long."""
+
+
 class BusUnavailable(RuntimeError):
     """The brokers cannot be reached; says which ones, so the operator knows what to start."""
 
@@ -96,6 +100,8 @@ class KafkaGroupConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id=f"exposurewatch-{group}",
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=3000,
             **overrides,
         )
 

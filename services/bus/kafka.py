@@ -11,7 +11,6 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.bus.base import Message, Topic, topic_name
 
-
 SESSION_TIMEOUT_MS = 10_000
 """A member that dies (kill -9) hands its partitions to the rest of the group after this long."""
 

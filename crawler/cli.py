@@ -36,7 +36,8 @@ class CrawlProgressBar:
             self.progress.update(self.listed, completed=int(stats.get("spaces/listed", 0)),
                                  description=f"listed Spaces ({self.requested} to fetch)")
         else:
-            done = sum(int(stats.get(k, 0)) for k in ("spaces/fetched", "spaces/gone", "fetch/errors"))
+            done = sum(int(stats.get(k, 0)) for k in ("spaces/fetched", "spaces/disabled", "spaces/gone",
+                                                      "fetch/errors"))
             self.progress.update(self.fetched, completed=done, total=self.requested or None)
 
 
@@ -56,6 +57,7 @@ def run_line(report: CrawlReport) -> str:
     return (
         f"listed {report.value('spaces/listed')} Spaces in {report.value('listing/pages')} pages; "
         f"unchanged {report.value('spaces/unchanged')}, fetched {report.value('spaces/fetched')}, "
+        f"disabled {report.value('spaces/disabled')}, "
         f"gone {report.value('spaces/gone')}, errors {report.value('fetch/errors')}; "
         f"{report.value('downloader/request_count')} requests; "
         f"resolved {report.value('findings/resolved')} finding(s)"

@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from services.metrics import CrawlerMetrics, build_info, serve
+from services.metrics import SPACE_OUTCOMES, CrawlerMetrics, build_info, serve
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
 
@@ -50,7 +50,6 @@ class CrawlProgress:
         self.report()
 
 
-SPACE_OUTCOMES = frozenset({"listed", "new", "changed", "full", "unchanged", "deleted", "fetched", "gone"})
 ERROR_STAGES = {
     "listing/bad_pages": "listing",
     "fetch/bad_requests": "crawl_request",

@@ -45,8 +45,10 @@ def _run_in_reactor(settings: ScrapySettings, body: Callable[[Any], Coroutine[An
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
     from scrapy.crawler import AsyncCrawlerRunner
     from scrapy.utils.defer import deferred_from_coro
+    from scrapy.utils.log import configure_logging
     from twisted.internet import reactor
 
+    configure_logging(settings)
     runner = AsyncCrawlerRunner(settings)
     failures: list[Any] = []
     done = deferred_from_coro(body(runner))

@@ -157,14 +157,18 @@ class SpaceFetcherSpider(scrapy.Spider):
                     yield event
                 return
             info = orjson.loads(response.body)
-            files = await self.download_files(crawl, info)
+            disabled = bool(info.get("disabled"))
+            files = [] if disabled else await self.download_files(crawl, info)
             asset = Asset.space(
                 crawl.space_id, hub_url=crawl.hub_url, sha=info.get("sha"), sdk=info.get("sdk"),
                 runtime_stage=(info.get("runtime") or {}).get("stage"),
                 hardware=((info.get("runtime") or {}).get("hardware") or {}).get("current"),
             )
-            findings = self.scanner.scan_files(files, asset.id)
             yield asset
+            if disabled:  # files answer 403: nothing to read, and nothing proven gone
+                stats.inc_value("spaces/disabled")
+                return
+            findings = self.scanner.scan_files(files, asset.id)
             for finding in findings:
                 stats.inc_value(f"findings/{finding.kind.value}/{finding.provider}/{finding.severity.value}")
                 yield finding

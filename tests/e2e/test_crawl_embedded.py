@@ -7,6 +7,7 @@ secrets disappear.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,3 +113,31 @@ def test_full_recrawl_refetches_everything_without_duplicates(hub: HubSimulator,
     assert {d["id"] for d in findings(db)} >= before_ids
     open_now = findings(db, status=["open"])
     assert len({d["id"] for d in open_now}) == len(open_now)
+
+
+def test_rate_limits_are_waited_out_and_the_token_is_sent(tmp_path: Path) -> None:
+    from services.hubsim import RateLimitConfig
+
+    limits = RateLimitConfig(api=40, resolvers=120, window_seconds=2)
+    with HubSimulator(spaces=120, seed=3, rate_limit=limits) as sim:
+        env_token = {"HF_TOKEN": "hf_" + "t" * 34}
+        result = subprocess.run(
+            [sys.executable, "-m", "services", "crawl", "spaces", "--hub-url", sim.base_url,
+             "--store", f"sqlite:///{tmp_path}/ew.db"],
+            capture_output=True, text=True, timeout=600, check=False, env={**os.environ, **env_token},
+        )
+        stats = httpx.get(f"{sim.base_url}/_sim/stats").json()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert stats["rate_limited"] > 0, "the test must actually hit the limit"
+    assert "waited out" in result.stderr
+    assert "errors 0" in result.stderr, result.stderr[-2000:]
+    assert stats["authenticated_requests"] == stats["total"] and stats["distinct_tokens"] == 1
+    assert env_token["HF_TOKEN"] not in result.stdout + result.stderr
+
+
+def test_author_scope_lists_only_that_owner(hub: HubSimulator, tmp_path: Path) -> None:
+    owner = planted(hub, "credential")[0]["space"].split("/")[0]
+    output = crawl(hub, tmp_path / "scoped.db", "--author", owner)
+    spaces = {space_of(d) for d in findings(tmp_path / "scoped.db")}
+    assert spaces and all(s.startswith(owner + "/") for s in spaces)
+    assert "listed 0 Spaces" not in output

@@ -70,7 +70,7 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        bare_s, bare_rss, bare_out = measured([sys.executable, str(ROOT / "bench" / "bare_spider.py"), base,
+        _, bare_rss, bare_out = measured([sys.executable, str(ROOT / "bench" / "bare_spider.py"), base,
                                                str(CONCURRENCY)])
         bare = json.loads(bare_out.strip().splitlines()[-1])
         with tempfile.TemporaryDirectory() as tmp:

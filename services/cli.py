@@ -11,13 +11,16 @@ import typer
 from rich.table import Table
 
 from crawler.cli import app as crawl_app
-from indexer.cli import index
+from indexer.cli import index_app
 from services.config import Settings
 from services.console import console, fail
+from services.detect.cli import scan
 from services.events import json_schema
 from services.hubsim.cli import hubsim
+from services.observability_cli import dashboards_app, exposures_exporter, report
 from services.search_cli import search
 from services.stack.cli import app as stack_app
+from services.stats_cli import stats
 
 app = typer.Typer(
     name="exposurewatch",
@@ -31,9 +34,14 @@ app.add_typer(config_app, name="config")
 app.add_typer(schema_app, name="schema")
 app.add_typer(stack_app, name="stack")
 app.add_typer(crawl_app, name="crawl")
-app.command("index")(index)
+app.add_typer(index_app, name="index")
 app.command("search")(search)
+app.command("stats")(stats)
+app.command("report")(report)
+app.command("exposures-exporter")(exposures_exporter)
+app.add_typer(dashboards_app, name="dashboards")
 app.command("hubsim")(hubsim)
+app.command("scan")(scan)
 
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "schema" / "events.schema.json"

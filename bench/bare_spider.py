@@ -41,8 +41,11 @@ class BareSpider(scrapy.Spider):
 
     def info(self, response: Response, space: str) -> Iterator[scrapy.Request]:
         sha = orjson.loads(response.body)["sha"]
-        yield scrapy.Request(f"{self.hub}/api/spaces/{space}/tree/{sha}?recursive=true", self.tree,
-                             cb_kwargs={"space": space, "sha": sha})
+        yield scrapy.Request(
+            f"{self.hub}/api/spaces/{space}/tree/{sha}?recursive=true",
+            self.tree,
+            cb_kwargs={"space": space, "sha": sha},
+        )
 
     def tree(self, response: Response, space: str, sha: str) -> Iterator[scrapy.Request]:
         budget, chosen = FETCH_MAX_SPACE_BYTES, 0
@@ -63,10 +66,19 @@ class BareSpider(scrapy.Spider):
 
 def main() -> None:
     hub, concurrency = sys.argv[1], int(sys.argv[2])
-    process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": concurrency,
-                              "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency, "AUTOTHROTTLE_ENABLED": True,
-                              "AUTOTHROTTLE_START_DELAY": 0.0, "AUTOTHROTTLE_TARGET_CONCURRENCY": concurrency / 2,
-                              "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False})
+    process = CrawlerProcess(
+        {
+            "LOG_LEVEL": "ERROR",
+            "CONCURRENT_REQUESTS": concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+            "AUTOTHROTTLE_ENABLED": True,
+            "AUTOTHROTTLE_START_DELAY": 0.0,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": concurrency / 2,
+            "COOKIES_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+            "ROBOTSTXT_OBEY": False,
+        }
+    )
     crawler = process.create_crawler(BareSpider)
     started = time.perf_counter()
     process.crawl(crawler, hub=hub)

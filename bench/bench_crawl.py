@@ -41,8 +41,9 @@ def measured(cmd: list[str]) -> tuple[float, int, str]:
         "print(json.dumps({'rc': p.returncode, 'seconds': time.perf_counter() - t,"
         " 'rss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 'out': p.stdout + p.stderr}))\n"
     )
-    result = json.loads(subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
-                                       check=True).stdout)
+    result = json.loads(
+        subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True).stdout
+    )
     if result["rc"] != 0:
         raise SystemExit(f"{cmd[:4]} failed:\n{result['out'][-3000:]}")
     return float(result["seconds"]), int(result["rss_kib"]), str(result["out"])
@@ -60,9 +61,22 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sim = subprocess.Popen([sys.executable, "-m", "services", "hubsim", "--spaces", str(args.spaces),
-                            "--seed", str(args.seed), "--port", str(port)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services",
+            "hubsim",
+            "--spaces",
+            str(args.spaces),
+            "--seed",
+            str(args.seed),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -70,13 +84,25 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        _, bare_rss, bare_out = measured([sys.executable, str(ROOT / "bench" / "bare_spider.py"), base,
-                                               str(CONCURRENCY)])
+        _, bare_rss, bare_out = measured(
+            [sys.executable, str(ROOT / "bench" / "bare_spider.py"), base, str(CONCURRENCY)]
+        )
         bare = json.loads(bare_out.strip().splitlines()[-1])
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "ew.db"
-            crawl = [sys.executable, "-m", "services", "crawl", "spaces", "--hub-url", base,
-                     "--store", f"sqlite:///{db}", "--concurrency", str(CONCURRENCY)]
+            crawl = [
+                sys.executable,
+                "-m",
+                "services",
+                "crawl",
+                "spaces",
+                "--hub-url",
+                base,
+                "--store",
+                f"sqlite:///{db}",
+                "--concurrency",
+                str(CONCURRENCY),
+            ]
             full_s, full_rss, _ = measured(crawl)
             before = hub_total(base)
             measured(crawl)
@@ -106,11 +132,14 @@ def main() -> None:
 def score(base: str, db: Path) -> tuple[float, int]:
     import sqlite3
 
-    truth = [i for i in httpx.get(f"{base}/_sim/ground-truth", timeout=120).json()["items"]
-             if i["kind"] == "credential"]
+    truth = [
+        i for i in httpx.get(f"{base}/_sim/ground-truth", timeout=120).json()["items"] if i["kind"] == "credential"
+    ]
     con = sqlite3.connect(db)
-    found = {(json.loads(d)["asset_id"].split(":", 1)[1], json.loads(d)["path"], json.loads(d)["line"])
-             for (d,) in con.execute("SELECT doc FROM findings WHERE kind = 'credential'")}
+    found = {
+        (json.loads(d)["asset_id"].split(":", 1)[1], json.loads(d)["path"], json.loads(d)["line"])
+        for (d,) in con.execute("SELECT doc FROM findings WHERE kind = 'credential'")
+    }
     con.close()
     on_disk = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     recall = sum((i["space"], i["path"], i["line"]) in found for i in truth) / max(1, len(truth))

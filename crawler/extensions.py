@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field
@@ -111,7 +111,7 @@ class StatsExport:
 
 
 class ScrapeWatch(Collector):
-    """Counts collections of the registry, so a finishing crawl can wait until Prometheus read its totals."""
+    """Counts collections of the registry, so a finishing process can wait until Prometheus read its totals."""
 
     def __init__(self) -> None:
         self.scrapes = 0
@@ -122,6 +122,16 @@ class ScrapeWatch(Collector):
     def collect(self) -> Iterable[Any]:
         self.scrapes += 1
         return ()
+
+    def wait_for_next_scrape(self, timeout: float) -> bool:
+        """Block until the registry is collected once more (True), or ``timeout`` seconds pass (False)."""
+        seen = self.scrapes
+        deadline = time.monotonic() + timeout
+        while self.scrapes == seen:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
 
 @dataclass
@@ -135,7 +145,12 @@ class MetricsEndpoint:
 _ENDPOINTS: dict[tuple[str, int], MetricsEndpoint] = {}
 
 
-def metrics_endpoint(addr: str, port: int) -> MetricsEndpoint:
+def metrics_endpoint(addr: str, port: int, final_scrape_timeout: float) -> MetricsEndpoint:
+    """The process's endpoint on ``addr:port``, started on first use.
+
+    At exit the process waits (at most ``final_scrape_timeout`` seconds) for one more scrape: a lister run can
+    end within a scrape interval, and its totals would otherwise die with the process unread.
+    """
     key = (addr, port)
     if key not in _ENDPOINTS:
         registry = CollectorRegistry()
@@ -144,32 +159,30 @@ def metrics_endpoint(addr: str, port: int) -> MetricsEndpoint:
         registry.register(watch)
         endpoint = MetricsEndpoint(CrawlerMetrics(registry), watch)
         serve(registry, port, addr)
+        atexit.register(watch.wait_for_next_scrape, final_scrape_timeout)
         _ENDPOINTS[key] = endpoint
     return _ENDPOINTS[key]
 
 
 class PrometheusStats:
-    """Serves the crawl's stats as Prometheus metrics on ``EXPOSUREWATCH_METRICS_PORT``, refreshed every second.
+    """Serves the crawl's stats as Prometheus metrics on ``EXPOSUREWATCH_METRICS_PORT``, refreshed every second
+    and once more when the crawl closes."""
 
-    On close it exports the final numbers and, if anything has been scraping this endpoint, waits (at most
-    ``EXPOSUREWATCH_METRICS_FINAL_SCRAPE_TIMEOUT`` seconds) for one more scrape: a lister run is short, and
-    its totals would otherwise die with the process unread.
-    """
-
-    def __init__(self, crawler: Crawler, endpoint: MetricsEndpoint, final_scrape_timeout: float) -> None:
+    def __init__(self, crawler: Crawler, endpoint: MetricsEndpoint) -> None:
         self.crawler = crawler
         self.endpoint = endpoint
         self.export = StatsExport(endpoint.metrics)
-        self.final_scrape_timeout = final_scrape_timeout
         self.loop: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        port = crawler.settings.get("EXPOSUREWATCH_METRICS_PORT")
+        settings = crawler.settings
+        port = settings.get("EXPOSUREWATCH_METRICS_PORT")
         if port is None:
             raise NotConfigured("no metrics port")
-        endpoint = metrics_endpoint(crawler.settings.get("EXPOSUREWATCH_METRICS_ADDR"), int(port))
-        extension = cls(crawler, endpoint, crawler.settings.getfloat("EXPOSUREWATCH_METRICS_FINAL_SCRAPE_TIMEOUT"))
+        endpoint = metrics_endpoint(settings.get("EXPOSUREWATCH_METRICS_ADDR"), int(port),
+                                    settings.getfloat("EXPOSUREWATCH_METRICS_FINAL_SCRAPE_TIMEOUT"))
+        extension = cls(crawler, endpoint)
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.closed, signal=signals.spider_closed)
         return extension
@@ -193,14 +206,8 @@ class PrometheusStats:
         self.loop = task.LoopingCall(self.refresh)
         self.loop.start(1.0)
 
-    async def closed(self) -> None:
+    def closed(self) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.refresh()
         self.endpoint.metrics.pending_requests.set(0)
-        seen = self.endpoint.watch.scrapes
-        if seen == 0:
-            return
-        deadline = time.monotonic() + self.final_scrape_timeout
-        while self.endpoint.watch.scrapes == seen and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)

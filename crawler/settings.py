@@ -62,4 +62,4 @@ EXPOSUREWATCH_FULL = False  # ignore recrawl state: fetch every listed Space
 # --- Prometheus --------------------------------------------------------------------------------
 EXPOSUREWATCH_METRICS_PORT = None  # serve /metrics on this port (0: any free one); None: no metrics
 EXPOSUREWATCH_METRICS_ADDR = "127.0.0.1"
-EXPOSUREWATCH_METRICS_FINAL_SCRAPE_TIMEOUT = 20.0  # seconds a finished crawl waits for Prometheus to read it
+EXPOSUREWATCH_METRICS_FINAL_SCRAPE_TIMEOUT = 20.0  # seconds a finished process waits for a last scrape

@@ -17,6 +17,9 @@ python3 -m pip install --disable-pip-version-check -q -e '.[dev]'
 echo "== ruff"; ruff check .
 echo "== mypy"; mypy
 
+# The report test renders the HTML report in headless Chromium (Debian's package).
+command -v chromium >/dev/null || { echo "== installing chromium"; apt-get update -qq && apt-get install -y -qq chromium; }
+
 echo "== starting Kafka, OpenSearch and Prometheus (exposurewatch stack up)"
 exposurewatch stack up
 trap 'exposurewatch stack down || true' EXIT

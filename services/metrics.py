@@ -8,10 +8,15 @@ conventions: ``exposurewatch_`` prefix, units in names, ``_total`` counters, bou
 
 from __future__ import annotations
 
+import platform
+from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
+
+from services.store import Entity, SearchQuery, Store, iter_hits
 
 NAMESPACE = "exposurewatch"
 
@@ -24,29 +29,49 @@ def package_version() -> str:
 
 
 def build_info(registry: CollectorRegistry, service: str) -> Info:
+    """``exposurewatch_build_info{version, python, service} 1``: which release and role each scraped process runs."""
     info = Info("build", "Version and role of this exposurewatch process.", namespace=NAMESPACE, registry=registry)
-    info.info({"version": package_version(), "service": service})
+    info.info({"version": package_version(), "python": platform.python_version(), "service": service})
     return info
 
 
+SPACE_OUTCOMES = ("listed", "new", "changed", "full", "unchanged", "deleted", "fetched", "gone")
+CRAWL_ERROR_STAGES = ("listing", "crawl_request", "fetch", "download", "ratelimit")
+
+
 class CrawlerMetrics:
-    """What the crawler does to the Hub and what it finds there."""
+    """What the crawler does to the Hub and what it finds there, fed from Scrapy's stats.
+
+    Known label values start at 0, so rates and alerts see a series before the first event.
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter("crawler_requests", "HTTP responses received from the Hub, by status code.",
                                 ["status"], namespace=NAMESPACE, registry=registry)
         self.response_bytes = Counter("crawler_response_bytes", "Bytes of response bodies received.",
                                       namespace=NAMESPACE, registry=registry)
-        self.spaces = Counter("crawler_spaces", "Spaces by crawl outcome: listed, new, changed, unchanged, "
-                              "fetched, gone.", ["outcome"], namespace=NAMESPACE, registry=registry)
+        self.listing_pages = Counter("crawler_listing_pages", "Pages of the Space listing read.",
+                                     namespace=NAMESPACE, registry=registry)
+        self.spaces = Counter("crawler_spaces", "Spaces by crawl outcome: listed, new, changed, full, unchanged, "
+                              "deleted, fetched, gone.", ["outcome"], namespace=NAMESPACE, registry=registry)
+        for outcome in SPACE_OUTCOMES:
+            self.spaces.labels(outcome=outcome)
         self.findings = Counter("crawler_findings", "Findings emitted by the fetcher.",
                                 ["kind", "provider", "severity"], namespace=NAMESPACE, registry=registry)
-        self.errors = Counter("crawler_errors", "Failed fetches and unreadable answers.", ["stage"],
+        self.findings_resolved = Counter("crawler_findings_resolved",
+                                         "Open findings resolved because a recrawl no longer saw them.",
+                                         namespace=NAMESPACE, registry=registry)
+        self.errors = Counter("crawler_errors", "Failed fetches and unreadable answers, by crawl stage: listing, "
+                              "crawl_request, fetch, download, ratelimit.", ["stage"],
                               namespace=NAMESPACE, registry=registry)
+        for stage in CRAWL_ERROR_STAGES:
+            self.errors.labels(stage=stage)
         self.ratelimit_waits = Counter("crawler_ratelimit_waits", "429 answers waited out.",
                                        namespace=NAMESPACE, registry=registry)
         self.ratelimit_wait_seconds = Counter("crawler_ratelimit_wait_seconds", "Time spent waiting out 429s.",
                                               namespace=NAMESPACE, registry=registry)
+        self.pending_requests = Gauge("crawler_pending_requests", "Requests queued or downloading right now.",
+                                      namespace=NAMESPACE, registry=registry)
         self.last_progress = Gauge("crawler_last_progress_timestamp_seconds",
                                    "Unix time the crawler last completed a Space or a listing page.",
                                    namespace=NAMESPACE, registry=registry)
@@ -72,12 +97,58 @@ class IndexerMetrics:
                                             namespace=NAMESPACE, registry=registry)
 
 
+ExposureLabels = tuple[str, str, str, str]
+"""kind, provider, severity, restricted ("true"/"false") of open findings."""
+
+OPEN_FINDINGS_PAGE = 1000
+
+
+@dataclass
+class ExposureTally:
+    open: int = 0
+    newest_first_seen: float = 0.0
+
+
+def tally_open_exposures(store: Store) -> dict[ExposureLabels, ExposureTally]:
+    """Count open findings by labels with plain paged searches, so every store driver can answer it."""
+    tallies: dict[ExposureLabels, ExposureTally] = {}
+    query = SearchQuery(filters={"status": ["open"]}, sort=(("id", "asc"),), limit=OPEN_FINDINGS_PAGE)
+    for doc in iter_hits(store, Entity.FINDINGS, query):
+        labels = (str(doc["kind"]), str(doc["provider"]), str(doc["severity"]),
+                  "true" if doc.get("restricted") else "false")
+        tally = tallies.setdefault(labels, ExposureTally())
+        tally.open += 1
+        tally.newest_first_seen = max(tally.newest_first_seen,
+                                      datetime.fromisoformat(str(doc["first_seen"])).timestamp())
+    return tallies
+
+
 class ExposureMetrics:
-    """Open exposures as the store sees them, for the security team's overview."""
+    """Open exposures as the store sees them, for the security team's overview and the exposure alerts."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.open = Gauge("exposures_open", "Open findings.", ["kind", "provider", "severity"],
+        labels = ["kind", "provider", "severity", "restricted"]
+        self.open = Gauge("exposures_open", "Open findings in the store.", labels,
                           namespace=NAMESPACE, registry=registry)
+        self.newest_first_seen = Gauge("exposures_newest_first_seen_timestamp_seconds",
+                                       "first_seen of the newest open finding: it moves when a new exposure opens.",
+                                       labels, namespace=NAMESPACE, registry=registry)
+        self.last_refresh = Gauge("exposures_last_refresh_timestamp_seconds",
+                                  "Unix time the exposure gauges were last computed from the store.",
+                                  namespace=NAMESPACE, registry=registry)
+        self.currently_open: set[ExposureLabels] = set()
+
+    def refresh(self, store: Store) -> None:
+        """Recompute from the store; label sets with nothing open drop to 0 and lose their newest timestamp."""
+        tallies = tally_open_exposures(store)
+        for labels in self.currently_open - tallies.keys():
+            self.open.labels(*labels).set(0)
+            self.newest_first_seen.remove(*labels)
+        for labels, tally in tallies.items():
+            self.open.labels(*labels).set(tally.open)
+            self.newest_first_seen.labels(*labels).set(tally.newest_first_seen)
+        self.currently_open = set(tallies)
+        self.last_refresh.set_to_current_time()
 
 
 def serve(registry: CollectorRegistry, port: int, addr: str = "127.0.0.1") -> WSGIServer:

@@ -2,8 +2,9 @@
 
 A raw public IP, a tunnel (ngrok, Cloudflare quick tunnels, gradio.live share links), Ollama's
 port 11434, or an OpenAI-style ``/v1`` base on a host that is no known provider. Loopback,
-private ranges, wildcard binds and documentation hosts are never reported: nothing there is
-reachable, and the prober must not be pointed at them.
+private ranges, wildcard binds and documentation host names are never reported: nothing there is
+reachable. The three TEST-NET ranges (RFC 5737) are the exception: they stand in for public
+addresses in the Hub simulator and tests, and real Space code practically never holds them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from services.detect.text import LineIndex
 
 URL = re.compile(rb"""\bhttps?://[^\s"'<>`)\]}\\,|]{3,500}""", re.IGNORECASE)
 URL_PREFILTER = rb"https?://"
+TEST_NETS = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 
 _TUNNELS: tuple[tuple[str, str], ...] = (
     (".gradio.live", "gradio"),
@@ -100,7 +102,7 @@ def _guess(host: str, port: int | None, path: str) -> str | None:
     except ValueError:
         address = None
     if address is not None:
-        if not address.is_global:
+        if not (address.is_global or any(address in net for net in TEST_NETS)):
             return None
         return _by_port_or_path(port, path) or "unknown"
     if _DOC_HOSTS.search(host) or host.endswith((".hf.space", ".huggingface.co")) or host == "huggingface.co":

@@ -29,6 +29,8 @@ def scanner() -> Scanner:
         ("http://vllm.mylab.org:8000/v1", ("http://vllm.mylab.org:8000/v1", "openai-compatible")),
         ("http://51.15.1.2:7860/", ("http://51.15.1.2:7860", "gradio")),
         ("HTTP://51.15.1.2:80/run/predict", ("http://51.15.1.2", "unknown")),
+        ("http://192.0.2.10:11434", ("http://192.0.2.10:11434", "ollama")),  # TEST-NET stands for public
+        ("http://203.0.113.7:8000/v1", ("http://203.0.113.7:8000/v1", "openai-compatible")),
     ],
 )
 def test_self_hosted_endpoints(url: str, expected: tuple[str, str]) -> None:
@@ -46,7 +48,6 @@ def test_self_hosted_endpoints(url: str, expected: tuple[str, str]) -> None:
         "http://10.0.0.5:8000/v1",
         "http://172.16.4.4:11434",
         "http://169.254.169.254/latest/meta-data",
-        "http://192.0.2.10:11434",
         "https://example.com/v1",
         "https://api.example.org/v1/chat/completions",
         "http://my-server:11434".replace("my-server", "your-server"),

@@ -94,6 +94,7 @@ def spaces(
         "HUB_SEARCH": search, "HUB_AUTHOR": author, "EXPOSUREWATCH_FULL": full,
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
+        "EXPOSUREWATCH_METRICS_ADDR": settings.metrics_addr,
     }
     with progress_bar() as progress:
         report = crawl_spaces(opened_bus, opened_store, overrides, CrawlProgressBar(progress))
@@ -125,6 +126,7 @@ def worker(
         "HUB_TOKEN": settings.hf_token.get_secret_value() if settings.hf_token else None,
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
+        "EXPOSUREWATCH_METRICS_ADDR": settings.metrics_addr,
     }
     with progress_bar() as progress:
         report = crawl_worker(opened_bus, opened_store, overrides, exit_when_idle, CrawlProgressBar(progress))

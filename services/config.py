@@ -64,6 +64,7 @@ class Settings(BaseSettings):
         description="Where `stack up` caches downloads and keeps server data",
     )
     metrics_port: int | None = Field(None, ge=0, le=65535, description="Serve /metrics on this port if set")
+    metrics_addr: str = Field("127.0.0.1", description="Address /metrics listens on; 0.0.0.0 in containers")
     log_level: str = Field("INFO", description="Python logging level")
 
     @classmethod

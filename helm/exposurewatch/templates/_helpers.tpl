@@ -74,6 +74,8 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.config.logLevel | quote }}
 - name: EXPOSUREWATCH_METRICS_PORT
   value: {{ .Values.metrics.port | quote }}
+- name: EXPOSUREWATCH_METRICS_ADDR
+  value: "0.0.0.0"
 {{- if .Values.hfTokenSecret.name }}
 - name: HF_TOKEN
   valueFrom:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from services.detect.providers import DEFAULT_KEY_ENV, JS_CLIENTS
 from services.detect.relays import Relay, best_source, default_base, literal_credential, relay_for_url
@@ -60,6 +61,15 @@ _HTTP = re.compile(
     r"(?<![\w.$])(?:fetch|axios(?:\.(?:post|get|put|patch|request))?|got(?:\.post)?|ky(?:\.post)?"
     r"|\$fetch|ofetch|superagent\.post)\s*\("
 )
+_PROXY = re.compile(r"\b(?:createProxyMiddleware|legacyCreateProxyMiddleware|createProxyServer)\s*\(")
+_TARGET_PROP = re.compile(r"""\btarget['"]?\s*:\s*""")
+_SET_HEADER = re.compile(
+    r"""\.set(?:Header)?\(\s*['"](?:authorization|x-api-key|api-key|xi-api-key|x-goog-api-key)['"]\s*,\s*""", re.I
+)
+_MODEL_ASSIGN = re.compile(r"""\.model\s*=\s*""")
+_MOUNT = re.compile(r"""\.use\(\s*(['"`])(/[^'"`]*)\1\s*,\s*$""")
+_API_ROOTS = ("", "/v1", "/v1beta", "/openai/v1")
+"""Mount points of a whole-API pass-through: it relays every public endpoint, none in particular."""
 _HEADER = re.compile(r"""['"]?(authorization|x-api-key|api-key|xi-api-key|x-goog-api-key)['"]?\s*:\s*""", re.I)
 _MODEL = re.compile(r"""\bmodel(?:Id|Name)?['"]?\s*:\s*""")
 _KEY_PROP = re.compile(r"""\b(?:apiKey|api_key|auth|token|accessToken)\s*:\s*""")
@@ -102,6 +112,10 @@ def analyze_js(source: str) -> JsAnalysis:
                 relays.append(relay)
     for match in _HTTP.finditer(code):
         relay = _http_relay(code, match.start(), _balanced(code, match.end() - 1), consts)
+        if relay is not None:
+            relays.append(relay)
+    for match in _PROXY.finditer(code):
+        relay = _proxy_relay(code, match.start(), _balanced(code, match.end() - 1), consts)
         if relay is not None:
             relays.append(relay)
     return JsAnalysis(relays, interface)
@@ -307,6 +321,26 @@ def _http_relay(code: str, start: int, args: str, consts: dict[str, str]) -> Rel
     models = _strings(models_expr, consts) if models_expr else []
     line, column = _position(code, start)
     return relay_for_url(url.split("?", 1)[0], None, source, line, column, models)
+
+
+def _proxy_relay(code: str, start: int, args: str, consts: dict[str, str]) -> Relay | None:
+    """A reverse proxy (http-proxy-middleware, http-proxy) to a provider that adds the app's own key."""
+    target_expr = _prop(args, _TARGET_PROP)
+    target = _string(target_expr, consts) if target_expr else None
+    if target is None or "://" not in target:
+        return None
+    headers = (*_SET_HEADER.finditer(args), *_HEADER.finditer(args))
+    source = best_source([_credential(_expression(args, m.end()), consts) for m in headers])
+    if source not in ("env", "secret", "hardcoded"):
+        return None
+    mount = _MOUNT.search(code[max(0, start - 200) : start])
+    url = target.rstrip("/") + (mount.group(2) if mount and urlsplit(target).path in ("", "/") else "")
+    models = [m for a in _MODEL_ASSIGN.finditer(code) for m in _strings(_expression(code, a.end()), consts)]
+    line, column = _position(code, start)
+    relay = relay_for_url(url, None, source, line, column, models)
+    if relay is not None and relay.path in _API_ROOTS:
+        relay.documented = True
+    return relay
 
 
 def _position(code: str, offset: int) -> tuple[int, int]:

@@ -353,6 +353,36 @@ def test_js_without_server_or_with_visitor_key(scanner: Scanner, source: str) ->
     assert relays(scanner, {"server.ts": source}) == []
 
 
+REVERSE_PROXY = """
+const express = require("express");
+const { createProxyMiddleware } = require("http-proxy-middleware");
+const app = express();
+const KEY = process.env.OPENAI_API_KEY;
+const TARGET = "https://api.openai.com";
+app.use((req, res, next) => { req.body.model = req.body.model || "o3-mini"; next(); });
+app.use(
+  "/v1",
+  createProxyMiddleware({
+    target: TARGET,
+    changeOrigin: true,
+    on: { proxyReq: (proxyReq) => proxyReq.setHeader("Authorization", `Bearer ${KEY}`) },
+  })
+);
+app.listen(7860);
+"""
+
+
+def test_reverse_proxy_middleware_adding_the_apps_key(scanner: Scanner) -> None:
+    relay = one(scanner, "server.js", REVERSE_PROXY)
+    assert (relay.provider, relay.endpoint, relay.models, relay.restricted, relay.line, relay.credential_source) == (
+        "openai", "api.openai.com/v1", ["o3-mini"], False, 10, "env")
+
+
+def test_reverse_proxy_forwarding_the_visitors_key_is_not_a_relay(scanner: Scanner) -> None:
+    forwarded = REVERSE_PROXY.replace("`Bearer ${KEY}`", "req.headers.authorization")
+    assert relays(scanner, {"server.js": forwarded}) == []
+
+
 def test_nextjs_route_with_vercel_ai_sdk(scanner: Scanner) -> None:
     finding = one(scanner, "app/api/chat/route.ts", """
         import { openai } from "@ai-sdk/openai";

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from services.detect.providers import DEFAULT_KEY_ENV, JS_CLIENTS
-from services.detect.relays import Relay, best_source, default_base, literal_credential, relay_for_url
+from services.detect.relays import (
+    Relay,
+    best_source,
+    default_base,
+    http_relay_for_url,
+    literal_credential,
+    relay_for_url,
+)
 
 _TOKENS = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|`(?:\\.|[^`\\])*`", re.DOTALL)
 _INTERFACES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -320,7 +327,7 @@ def _http_relay(code: str, start: int, args: str, consts: dict[str, str]) -> Rel
     models_expr = _prop(args, _MODEL)
     models = _strings(models_expr, consts) if models_expr else []
     line, column = _position(code, start)
-    return relay_for_url(url.split("?", 1)[0], None, source, line, column, models)
+    return http_relay_for_url(url.split("?", 1)[0], source, line, column, models)
 
 
 def _proxy_relay(code: str, start: int, args: str, consts: dict[str, str]) -> Relay | None:

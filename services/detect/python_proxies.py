@@ -24,7 +24,14 @@ from services.detect.providers import (
     PY_MODULES,
     ClientClass,
 )
-from services.detect.relays import Relay, best_source, default_base, literal_credential, relay_for_url
+from services.detect.relays import (
+    Relay,
+    best_source,
+    default_base,
+    http_relay_for_url,
+    literal_credential,
+    relay_for_url,
+)
 
 INTERFACES: dict[str, str] = {
     "gradio": "gradio",
@@ -443,7 +450,7 @@ class _Analyzer:
         for formatted in _formatted_values(url_expr):
             if "model" in ast.unparse(formatted).lower():
                 models.extend(self._strings(formatted, scope, 0))
-        return relay_for_url(url.split("?", 1)[0], None, source, call.lineno, call.col_offset + 1, models)
+        return http_relay_for_url(url.split("?", 1)[0], source, call.lineno, call.col_offset + 1, models)
 
     def _http_credential(self, call: ast.Call, url_expr: ast.expr, scope: Scope) -> str | None:
         sources: list[str | None] = []

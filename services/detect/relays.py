@@ -70,6 +70,18 @@ def relay_for_url(
     return Relay(provider, host, path, credential_source, line, column, sorted(set(models)), documented)
 
 
+OPENAI_STYLE_PATH = re.compile(r"/(?:chat/completions|completions|responses|embeddings|images/generations)$")
+
+
+def http_relay_for_url(url: str, credential_source: str, line: int, column: int, models: list[str]) -> Relay | None:
+    """A raw HTTP call with the app's key: to a provider host, or OpenAI-style to any host (a relay of a relay,
+    e.g. a Cloudflare Worker in front of OpenAI)."""
+    relay = relay_for_url(url, None, credential_source, line, column, models)
+    if relay is None and OPENAI_STYLE_PATH.search(url.split("?", 1)[0].rstrip("/")):
+        relay = relay_for_url(url, "openai", credential_source, line, column, models)
+    return relay
+
+
 def default_base(provider: str) -> str:
     return DEFAULT_BASE.get(provider, "")
 

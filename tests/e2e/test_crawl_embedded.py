@@ -76,6 +76,20 @@ def test_first_crawl_finds_planted_credentials_and_stores_no_secret(hub: HubSimu
     assert not leaked, f"raw secrets of {leaked[:3]} reached the store"
 
 
+@pytest.mark.parametrize("kind", ["model_proxy", "endpoint_reference"])
+def test_relays_and_endpoint_references_are_found(hub: HubSimulator, db: Path, kind: str) -> None:
+    """Matched by Space and file. Browser-side callers planted as relays are reported as leaked keys instead;
+    a relay's custom ``/v1`` upstream is also, rightly, an endpoint reference for the prober."""
+    found = {(space_of(d), d["path"]) for d in findings(db, kind=[kind])}
+    truth = planted(hub, kind)
+    hits = sum((item["space"], item["path"]) in found for item in truth)
+    assert truth and hits / len(truth) >= 0.9, f"{kind} recall {hits}/{len(truth)}"
+    planted_files = {(item["space"], item["path"]) for item in truth}
+    if kind == "endpoint_reference":
+        planted_files |= {(item["space"], item["path"]) for item in planted(hub, "model_proxy")}
+    assert found <= planted_files, f"unplanted {kind} findings: {sorted(found - planted_files)[:5]}"
+
+
 def test_sora_relay_is_a_restricted_model_proxy(hub: HubSimulator, db: Path) -> None:
     sora = [d for d in findings(db, kind=["model_proxy"]) if space_of(d) == "PR-Puppets/PR-Puppet-Sora"]
     assert sora and sora[0]["restricted"] is True and sora[0]["provider"] == "openai"

@@ -372,6 +372,33 @@ app.listen(7860);
 """
 
 
+WORKER_RELAY = """
+import os
+import httpx
+from fastapi import FastAPI, Request
+
+UPSTREAM = "https://orbit-relay.example-worker.workers.dev/v1"
+KEY = os.environ["OPENAI_ADMIN_KEY"]
+app = FastAPI()
+
+
+@app.post("/v1/chat/completions")
+async def chat(request: Request):
+    body = await request.json()
+    body.setdefault("model", "o3-mini")
+    async with httpx.AsyncClient() as client:
+        r = await client.post(f"{UPSTREAM}/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"})
+    return r.json()
+"""
+
+
+def test_openai_style_call_to_an_unknown_host_with_the_apps_key() -> None:
+    relay = one(Scanner(), "app.py", WORKER_RELAY)
+    assert (relay.provider, relay.endpoint, relay.credential_source) == (
+        "openai-compatible", "orbit-relay.example-worker.workers.dev/v1/chat/completions", "env")
+    assert relays(Scanner(), {"app.py": WORKER_RELAY.replace("/chat/completions\"", "/status\"")}) == []
+
+
 def test_reverse_proxy_middleware_adding_the_apps_key(scanner: Scanner) -> None:
     relay = one(scanner, "server.js", REVERSE_PROXY)
     assert (relay.provider, relay.endpoint, relay.models, relay.restricted, relay.line, relay.credential_source) == (

@@ -1,7 +1,11 @@
-"""The baseline for bench_crawl.py: plain Scrapy fetching the same URLs the crawler fetches, doing nothing else.
+"""The baselines for bench_crawl.py: plain Scrapy fetching the same URLs the crawler fetches, doing nothing else.
 
-Lists every Space, then for each: info, tree, and the same text files within the same caps. No detection,
-no bus, no store. Run by bench_crawl.py as ``python bench/bare_spider.py HUB_URL CONCURRENCY``.
+Two modes, both without detection, bus or store:
+- ``chain``: lists every Space, then for each: info, tree, and the same text files within the same caps, each
+  step a callback through Scrapy's scheduler (how a plain Scrapy spider would be written);
+- ``flat``: every URL known in advance (a file, one per line, written by bench_crawl.py), all handed to Scrapy at
+  once: the most Scrapy alone can do for this URL set.
+Run by bench_crawl.py as ``python bench/bare_spider.py HUB_URL CONCURRENCY [URL_FILE]``.
 """
 
 from __future__ import annotations
@@ -24,13 +28,20 @@ from crawler.spiders.lister import next_link
 class BareSpider(scrapy.Spider):
     name = "bare"
 
-    def __init__(self, hub: str, **kwargs: Any) -> None:
+    def __init__(self, hub: str, url_file: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hub = hub
+        self.url_file = url_file
         self.spaces_done = 0
+        self.requests = 0
 
     async def start(self) -> Any:
-        yield scrapy.Request(f"{self.hub}/api/spaces?sort=lastModified&limit=1000&expand[]=sha", self.listing)
+        if self.url_file is None:
+            yield scrapy.Request(f"{self.hub}/api/spaces?sort=lastModified&limit=1000&expand[]=sha", self.listing)
+            return
+        with open(self.url_file) as urls:
+            for url in urls:
+                yield scrapy.Request(url.strip(), self.file, dont_filter=True)
 
     def listing(self, response: Response) -> Iterator[scrapy.Request]:
         for space in orjson.loads(response.body):
@@ -62,10 +73,12 @@ class BareSpider(scrapy.Spider):
 
     def file(self, response: Response) -> None:
         """The body is downloaded; that is all the baseline does."""
+        self.requests += 1
 
 
 def main() -> None:
     hub, concurrency = sys.argv[1], int(sys.argv[2])
+    url_file = sys.argv[3] if len(sys.argv) > 3 else None
     process = CrawlerProcess(
         {
             "LOG_LEVEL": "ERROR",
@@ -81,11 +94,12 @@ def main() -> None:
     )
     crawler = process.create_crawler(BareSpider)
     started = time.perf_counter()
-    process.crawl(crawler, hub=hub)
+    process.crawl(crawler, hub=hub, url_file=url_file)
     process.start()
     elapsed = time.perf_counter() - started
     assert crawler.spider is not None
-    print(orjson.dumps({"spaces": crawler.spider.spaces_done, "seconds": elapsed}).decode())
+    spider = crawler.spider
+    print(orjson.dumps({"spaces": spider.spaces_done, "requests": spider.requests, "seconds": elapsed}).decode())
 
 
 if __name__ == "__main__":

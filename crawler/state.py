@@ -7,18 +7,13 @@ from typing import Any
 
 from services.events import Finding
 from services.store import Entity, SearchQuery, Store
+from services.store.base import iter_hits
 
 PAGE = 1000
 
 
 def _all(store: Store, entity: Entity, filters: dict[str, list[str]]) -> Iterator[dict[str, Any]]:
-    query = SearchQuery(filters=filters, sort=(("id", "asc"),), limit=PAGE)
-    while True:
-        page = store.search(entity, query)
-        yield from page.hits
-        if page.next_after is None:
-            return
-        query = SearchQuery(filters=filters, sort=(("id", "asc"),), limit=PAGE, search_after=page.next_after)
+    return iter_hits(store, entity, SearchQuery(filters=filters, sort=(("id", "asc"),), limit=PAGE))
 
 
 def known_spaces(store: Store, author: str | None = None) -> dict[str, str | None]:

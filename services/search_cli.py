@@ -1,20 +1,30 @@
-"""``exposurewatch search``: findings from any store, in the shape `scan` prints, for researchers."""
+"""``exposurewatch search``: findings from any store, in the shape `scan` prints, for researchers.
+
+A page of results prints as a table (with the cursor of the next page), or as jsonl/csv; ``--all`` streams every
+hit and ``--export FILE`` writes every hit to a file, page by page with ``search_after``, so there is no 10,000-hit
+window and memory stays flat however many findings match.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal, TextIO
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from services.config import get_settings
-from services.console import console, fail
-from services.store import Entity, QueryError, SearchQuery, StoreError, open_store
+from services.console import console, err_console, fail
+from services.store import Entity, QueryError, SearchQuery, Store, StoreError, iter_hits, open_store
 
 
 class OutputFormat(StrEnum):
@@ -25,6 +35,12 @@ class OutputFormat(StrEnum):
 
 SEARCH_COLUMNS = ("kind", "provider", "severity", "status", "space", "path", "line", "fingerprint", "redacted",
                   "detector", "models", "restricted", "endpoint", "sightings", "first_seen", "last_seen")
+TABLE_COLUMNS = ("kind", "provider", "severity", "status", "space", "path", "line", "redacted")
+PAGE_SIZE = 1000
+DEFAULT_SORT = "-last_seen"
+EXPORT_SORT = "id"
+"""Streams sort by id unless told otherwise: ids never change, so a finding updated mid-export cannot move
+between pages and be written twice or skipped."""
 
 
 def finding_row(doc: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +51,63 @@ def finding_row(doc: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def parse_sort(text: str) -> tuple[tuple[str, Literal["asc", "desc"]], ...]:
+    """``-severity_rank,last_seen`` -> ((severity_rank, desc), (last_seen, asc))."""
+    keys: list[tuple[str, Literal["asc", "desc"]]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if part:
+            keys.append((part.lstrip("-+"), "desc" if part.startswith("-") else "asc"))
+    if not keys:
+        raise QueryError(f"--sort {text!r} names no field")
+    return tuple(keys)
+
+
+def parse_cursor(text: str) -> tuple[Any, ...]:
+    """The JSON array a table page prints as its next-page cursor."""
+    try:
+        values = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise QueryError(f"--after {text!r} is not the JSON array a previous page printed") from exc
+    if not isinstance(values, list) or not values:
+        raise QueryError(f"--after {text!r} is not the JSON array a previous page printed")
+    return tuple(values)
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    count = 0
+    for row in rows:
+        out.write(orjson.dumps(row).decode() + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    writer = csv.DictWriter(out, fieldnames=list(SEARCH_COLUMNS))
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        count += 1
+    return count
+
+
+def write_rows(rows: Iterable[dict[str, Any]], output: OutputFormat, out: TextIO) -> int:
+    return write_jsonl(rows, out) if output is OutputFormat.JSONL else write_csv(rows, out)
+
+
+def export(rows: Iterator[dict[str, Any]], output: OutputFormat, path: Path) -> int:
+    """Write every row to ``path`` through a temporary file, so a failed export never leaves a partial file that
+    looks complete."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open(partial, "w", newline="" if output is OutputFormat.CSV else None) as out:
+            count = write_rows(rows, output, out)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
 def search(
     query: Annotated[str | None, typer.Argument(help="Query string, e.g. 'provider:openai AND severity:high'.")] = None,
     store: Annotated[str | None, typer.Option(help="Store URL (default: EXPOSUREWATCH_STORE_URL).")] = None,
@@ -43,53 +116,76 @@ def search(
     severity: Annotated[list[str] | None, typer.Option(help="Only these severities (repeatable).")] = None,
     status: Annotated[list[str] | None, typer.Option(help="open or resolved (repeatable).")] = None,
     since: Annotated[datetime | None, typer.Option(help="Only findings seen at or after this time.")] = None,
-    sort: Annotated[str, typer.Option(help="Sort key, '-' prefix for descending, e.g. -severity_rank.")] = "-last_seen",
-    limit: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 50,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table, jsonl or csv.")] = OutputFormat.TABLE,
+    sort: Annotated[str | None, typer.Option(
+        help=f"Sort keys, comma-separated, '-' for descending, e.g. -severity_rank,last_seen "
+             f"[default: {DEFAULT_SORT}; {EXPORT_SORT} with --all/--export].")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to print (ignored with --all/--export).")] = 50,
+    after: Annotated[str | None, typer.Option(help="Start after this cursor (printed under a table page).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Stream every hit to stdout (jsonl or csv).")] = False,
+    export_to: Annotated[Path | None, typer.Option("--export", help="Write every hit to this file (jsonl or csv; "
+                                                   "the format follows --format, else the file's extension).")] = None,
+    output: Annotated[OutputFormat | None, typer.Option("--format", help="table, jsonl or csv.")] = None,
 ) -> None:
-    """List findings from the store, in the fields `scan` prints plus the Space."""
+    """Find findings in the store: query string, filters, sort, pages, and full exports."""
     settings = get_settings()
+    streaming = every or export_to is not None
+    fmt = output or _format_for(export_to)
+    if streaming and fmt is OutputFormat.TABLE:
+        raise fail("--all and --export write jsonl or csv; choose one with --format")
     filters = {k: v for k, v in {"kind": kind, "provider": provider, "severity": severity,
                                  "status": status}.items() if v}
-    direction: Literal["asc", "desc"] = "desc" if sort.startswith("-") else "asc"
-    request = SearchQuery(text=query, filters=filters, since=since, limit=min(limit, 1000),
-                          sort=((sort.lstrip("-+"), direction),))
     try:
+        request = SearchQuery(
+            text=query, filters=filters, since=since,
+            sort=parse_sort(sort or (EXPORT_SORT if streaming else DEFAULT_SORT)),
+            limit=PAGE_SIZE if streaming else min(limit, PAGE_SIZE),
+            search_after=parse_cursor(after) if after else None,
+        )
         opened = open_store(store or settings.store_url, settings.index_prefix)
     except (ValueError, StoreError) as exc:
         raise fail(str(exc)) from exc
-    rows: list[dict[str, Any]] = []
-    total = 0
     try:
-        while len(rows) < limit:
-            page = opened.search(Entity.FINDINGS, request)
-            total = page.total
-            rows.extend(finding_row(d) for d in page.hits)
-            if page.next_after is None:
-                break
-            request = SearchQuery(text=query, filters=filters, since=since, sort=request.sort,
-                                  limit=min(limit - len(rows), 1000), search_after=page.next_after)
+        if export_to is not None:
+            count = export(_rows(opened, request), fmt, export_to)
+            err_console.print(f"wrote {count} finding(s) to {escape(str(export_to))}", highlight=False)
+        elif every:
+            write_rows(_rows(opened, request), fmt, sys.stdout)
+        else:
+            _print_page(opened, request, limit, fmt)
     except QueryError as exc:
         raise fail(str(exc)) from exc
     except StoreError as exc:
         raise fail(str(exc), code=1) from exc
     finally:
         opened.close()
-    print_rows(rows[:limit], output, title=f"{total} finding(s)")
 
 
-def print_rows(rows: list[dict[str, Any]], output: OutputFormat, title: str) -> None:
-    if output is OutputFormat.JSONL:
-        for row in rows:
-            sys.stdout.write(orjson.dumps(row).decode() + "\n")
-    elif output is OutputFormat.CSV:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(SEARCH_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
-    else:
-        table = Table(*("kind", "provider", "severity", "status", "space", "path", "line", "redacted"), title=title)
-        for row in rows:
-            table.add_row(*(str(row.get(c) or "") for c in ("kind", "provider", "severity", "status", "space",
-                                                             "path", "line", "redacted")))
-        console.print(table)
+def _format_for(path: Path | None) -> OutputFormat:
+    if path is not None and path.suffix.lower() == ".csv":
+        return OutputFormat.CSV
+    return OutputFormat.JSONL if path is not None else OutputFormat.TABLE
+
+
+def _rows(store: Store, request: SearchQuery) -> Iterator[dict[str, Any]]:
+    return (finding_row(doc) for doc in iter_hits(store, Entity.FINDINGS, request))
+
+
+def _print_page(store: Store, request: SearchQuery, limit: int, output: OutputFormat) -> None:
+    """Up to ``limit`` rows (several requests if above a page), then the cursor to continue from."""
+    rows: list[dict[str, Any]] = []
+    page = store.search(Entity.FINDINGS, request)
+    rows.extend(finding_row(d) for d in page.hits)
+    while page.next_after is not None and len(rows) < limit:
+        page = store.search(Entity.FINDINGS, replace(request, limit=min(limit - len(rows), PAGE_SIZE),
+                                                     search_after=page.next_after))
+        rows.extend(finding_row(d) for d in page.hits)
+    if output is not OutputFormat.TABLE:
+        write_rows(rows, output, sys.stdout)
+        return
+    table = Table(*TABLE_COLUMNS, title=f"{page.total} finding(s)")
+    for row in rows:
+        table.add_row(*(str(row.get(c) or "") for c in TABLE_COLUMNS))
+    console.print(table)
+    if page.next_after is not None:
+        cursor = orjson.dumps(list(page.next_after)).decode()
+        console.print(f"next page: --after '{cursor}'", highlight=False, markup=False)

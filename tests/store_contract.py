@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from services.events import Asset, Finding, utcnow
-from services.store import Entity, QueryError, SearchQuery, Store
+from services.store import Entity, QueryError, SearchQuery, Store, iter_hits
 
 T0 = utcnow().replace(microsecond=0)
 
@@ -139,3 +139,30 @@ class StoreContract:
         assert doc is not None and doc["sha"] == "b2"
         assert doc["first_seen"] < doc["last_seen"]
         assert store.count(Entity.ASSETS, SearchQuery(text="owner:alice")) == 1
+
+    def test_iter_hits_streams_every_match_once(self, loaded: Store) -> None:
+        query = SearchQuery(text="NOT provider:huggingface", sort=(("last_seen", "desc"),), limit=3)
+        ids = [d["id"] for d in iter_hits(loaded, Entity.FINDINGS, query)]
+        assert len(ids) == len(set(ids)) == len(CORPUS) - 5
+
+    def test_stats_count_by_provider_kind_severity_status_and_day(self, loaded: Store) -> None:
+        stats = loaded.stats()
+        assert stats.total == len(CORPUS)
+        assert stats.by_field["provider"] == {"openai": 13, "anthropic": 8, "huggingface": 5}
+        assert stats.by_field["severity"] == {"high": 12, "critical": 9, "low": 5}
+        assert stats.by_field["kind"] == {"credential": 25, "model_proxy": 1}
+        assert stats.by_field["status"] == {"open": len(CORPUS)}
+        assert stats.by_day == {T0.date().isoformat(): len(CORPUS)}
+
+    def test_stats_follow_query_filters_and_since(self, loaded: Store) -> None:
+        stats = loaded.stats(SearchQuery(text="provider:openai", filters={"severity": ["critical"]}))
+        assert (stats.total, stats.by_field["kind"]) == (1, {"model_proxy": 1})
+        empty = loaded.stats(SearchQuery(since=T0 + timedelta(minutes=1)))
+        assert (empty.total, empty.by_field["provider"], empty.by_day) == (0, {}, {})
+
+    def test_stats_by_day_is_the_utc_day_first_seen(self, store: Store) -> None:
+        store.upsert([finding(i, discovered_at=T0 - timedelta(days=i % 3)) for i in range(9)])
+        store.upsert([finding(0, discovered_at=T0 + timedelta(days=5))])  # a later sighting keeps first_seen
+        refresh(store)
+        days = {(T0 - timedelta(days=d)).date().isoformat(): 3 for d in range(3)}
+        assert store.stats().by_day == days

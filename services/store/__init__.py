@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from services.store.base import Entity, QueryError, SearchPage, SearchQuery, Store, StoreError
+from services.store.base import (
+    DocumentsRejected,
+    Entity,
+    FindingStats,
+    QueryError,
+    SearchPage,
+    SearchQuery,
+    Store,
+    StoreError,
+    iter_hits,
+)
 
-__all__ = ["Entity", "QueryError", "SearchPage", "SearchQuery", "Store", "StoreError", "open_store"]
+__all__ = ["DocumentsRejected", "Entity", "FindingStats", "QueryError", "SearchPage", "SearchQuery", "Store",
+           "StoreError", "iter_hits", "open_store"]
 
 SCHEMES = ("sqlite:///PATH", "elasticsearch+http(s)://[user:pass@]host:port", "opensearch+http(s)://…")
 

@@ -7,8 +7,9 @@ event changes nothing, so a replayed bus message never double-counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -42,6 +43,18 @@ TIME_FIELD = "last_seen"
 
 class StoreError(RuntimeError):
     """The store refused or could not be reached; the message says which and why."""
+
+
+class DocumentsRejected(StoreError):
+    """The store acknowledged every item but these, which it refused for good (e.g. a mapping conflict).
+
+    ``rejected`` holds ``(position in the upserted sequence, reason)``; retrying them cannot succeed, so the
+    caller parks them (the indexer dead-letters them) instead of blocking everything behind them.
+    """
+
+    def __init__(self, rejected: list[tuple[int, str]], store: str) -> None:
+        self.rejected = rejected
+        super().__init__(f"{len(rejected)} document(s) rejected by {store}, first: {rejected[0][1]}")
 
 
 class QueryError(ValueError):
@@ -84,6 +97,23 @@ class SearchPage:
     next_after: tuple[Any, ...] | None
 
 
+STATS_FIELDS = ("provider", "kind", "severity", "status")
+
+
+@dataclass(frozen=True)
+class FindingStats:
+    """Counts of the findings a query selects: per value of each :data:`STATS_FIELDS` and per UTC day first seen."""
+
+    total: int
+    by_field: dict[str, dict[str, int]]
+    by_day: dict[str, int]
+    """``YYYY-MM-DD`` (UTC day of ``first_seen``) -> findings first seen that day; days without any are absent."""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"total": self.total, **{f"by_{name}": counts for name, counts in self.by_field.items()},
+                "by_day": self.by_day}
+
+
 class Store(Protocol):
     def upsert(self, items: Sequence[Asset | Finding]) -> None:
         """Write events; returns only once the store has acknowledged them all."""
@@ -94,7 +124,19 @@ class Store(Protocol):
 
     def count(self, entity: Entity, query: SearchQuery | None = None) -> int: ...
 
+    def stats(self, query: SearchQuery | None = None) -> FindingStats:
+        """Counts of matching findings by provider, kind, severity, status and day (aggregations where possible)."""
+
     def close(self) -> None: ...
+
+
+def iter_hits(store: Store, entity: Entity, query: SearchQuery) -> Iterator[dict[str, Any]]:
+    """Every hit of a query, page by page with ``search_after``: no result-window limit, constant memory."""
+    page = store.search(entity, query)
+    yield from page.hits
+    while page.next_after is not None:
+        page = store.search(entity, replace(query, search_after=page.next_after))
+        yield from page.hits
 
 
 def entity_of(item: Asset | Finding) -> Entity:
@@ -111,6 +153,12 @@ def iso(moment: datetime) -> str:
 
 def seen_at(item: Asset | Finding) -> datetime:
     return item.discovered_at if isinstance(item, Finding) else item.last_seen
+
+
+def sighting_id(item: Asset | Finding) -> str:
+    """Deterministic id of one sighting (entity, moment, status): a replayed message names the same sighting."""
+    parts = (entity_of(item).value, item.id, iso(seen_at(item)), item.status.value)
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
 def new_document(item: Asset | Finding) -> dict[str, Any]:

@@ -14,7 +14,9 @@ from services.events import Asset, Finding
 from services.store.base import (
     FILTER_FIELDS,
     SORT_FIELDS,
+    STATS_FIELDS,
     Entity,
+    FindingStats,
     QueryError,
     SearchPage,
     SearchQuery,
@@ -157,9 +159,32 @@ class SqliteStore:
         with self._lock:
             return int(self._db.execute(f"SELECT count(*) FROM {entity.value}{where}", params).fetchone()[0])
 
+    def stats(self, query: SearchQuery | None = None) -> FindingStats:
+        where, params = self._where(Entity.FINDINGS, (query or SearchQuery()).checked(Entity.FINDINGS))
+        table = Entity.FINDINGS.value
+        with self._lock:
+            try:
+                total = int(self._db.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0])
+                by_field = {
+                    name: _counts(self._db.execute(
+                        f"SELECT {name}, count(*) FROM {table}{where} GROUP BY {name}", params))
+                    for name in STATS_FIELDS
+                }
+                by_day = _counts(self._db.execute(
+                    f"SELECT substr(first_seen, 1, 10) AS day, count(*) FROM {table}{where} GROUP BY day", params))
+            except sqlite3.OperationalError as exc:
+                raise QueryError(f"query cannot run on SQLite: {exc}") from exc
+        return FindingStats(total=total, by_field=by_field, by_day=dict(sorted(by_day.items())))
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _counts(rows: sqlite3.Cursor) -> dict[str, int]:
+    """``value -> count``, largest first, as the engines' terms aggregations order them."""
+    pairs = [(str(value), int(n)) for value, n in rows if value is not None]
+    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
 
 
 def _sql_value(name: str, value: str) -> object:

@@ -47,7 +47,6 @@ app.command("scan")(scan)
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "schema" / "events.schema.json"
 
 
-
 @config_app.command("show")
 def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -82,7 +81,3 @@ def schema_export(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     console.print(f"wrote {out}")
-
-
-def main() -> None:
-    app()

@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
@@ -24,6 +23,16 @@ from rich.table import Table
 
 from services.config import get_settings
 from services.console import console, err_console, fail
+from services.finding_options import (
+    KindOption,
+    ProviderOption,
+    QueryArgument,
+    SeverityOption,
+    SinceOption,
+    StatusOption,
+    StoreOption,
+    finding_filters,
+)
 from services.store import Entity, QueryError, SearchQuery, Store, StoreError, iter_hits, open_store
 
 
@@ -109,13 +118,13 @@ def export(rows: Iterator[dict[str, Any]], output: OutputFormat, path: Path) -> 
 
 
 def search(
-    query: Annotated[str | None, typer.Argument(help="Query string, e.g. 'provider:openai AND severity:high'.")] = None,
-    store: Annotated[str | None, typer.Option(help="Store URL (default: EXPOSUREWATCH_STORE_URL).")] = None,
-    kind: Annotated[list[str] | None, typer.Option(help="Only these finding kinds (repeatable).")] = None,
-    provider: Annotated[list[str] | None, typer.Option(help="Only these providers (repeatable).")] = None,
-    severity: Annotated[list[str] | None, typer.Option(help="Only these severities (repeatable).")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="open or resolved (repeatable).")] = None,
-    since: Annotated[datetime | None, typer.Option(help="Only findings seen at or after this time.")] = None,
+    query: QueryArgument = None,
+    store: StoreOption = None,
+    kind: KindOption = None,
+    provider: ProviderOption = None,
+    severity: SeverityOption = None,
+    status: StatusOption = None,
+    since: SinceOption = None,
     sort: Annotated[str | None, typer.Option(
         help=f"Sort keys, comma-separated, '-' for descending, e.g. -severity_rank,last_seen "
              f"[default: {DEFAULT_SORT}; {EXPORT_SORT} with --all/--export].")] = None,
@@ -132,8 +141,7 @@ def search(
     fmt = output or _format_for(export_to)
     if streaming and fmt is OutputFormat.TABLE:
         raise fail("--all and --export write jsonl or csv; choose one with --format")
-    filters = {k: v for k, v in {"kind": kind, "provider": provider, "severity": severity,
-                                 "status": status}.items() if v}
+    filters = finding_filters(kind, provider, severity, status)
     try:
         request = SearchQuery(
             text=query, filters=filters, since=since,

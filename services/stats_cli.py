@@ -7,7 +7,6 @@ request however many findings there are; the same query string and filters as `s
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -17,6 +16,16 @@ from rich.table import Table
 
 from services.config import get_settings
 from services.console import console, fail
+from services.finding_options import (
+    KindOption,
+    ProviderOption,
+    QueryArgument,
+    SeverityOption,
+    SinceOption,
+    StatusOption,
+    StoreOption,
+    finding_filters,
+)
 from services.store import FindingStats, QueryError, SearchQuery, StoreError, open_store
 
 
@@ -26,19 +35,18 @@ class StatsFormat(StrEnum):
 
 
 def stats(
-    query: Annotated[str | None, typer.Argument(help="Query string, e.g. 'provider:openai AND severity:high'.")] = None,
-    store: Annotated[str | None, typer.Option(help="Store URL (default: EXPOSUREWATCH_STORE_URL).")] = None,
-    kind: Annotated[list[str] | None, typer.Option(help="Only these finding kinds (repeatable).")] = None,
-    provider: Annotated[list[str] | None, typer.Option(help="Only these providers (repeatable).")] = None,
-    severity: Annotated[list[str] | None, typer.Option(help="Only these severities (repeatable).")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="open or resolved (repeatable).")] = None,
-    since: Annotated[datetime | None, typer.Option(help="Only findings seen at or after this time.")] = None,
+    query: QueryArgument = None,
+    store: StoreOption = None,
+    kind: KindOption = None,
+    provider: ProviderOption = None,
+    severity: SeverityOption = None,
+    status: StatusOption = None,
+    since: SinceOption = None,
     output: Annotated[StatsFormat, typer.Option("--format", help="table or json.")] = StatsFormat.TABLE,
 ) -> None:
     """Count findings by provider, kind, severity, status and UTC day first seen."""
     settings = get_settings()
-    filters = {k: v for k, v in {"kind": kind, "provider": provider, "severity": severity,
-                                 "status": status}.items() if v}
+    filters = finding_filters(kind, provider, severity, status)
     try:
         opened = open_store(store or settings.store_url, settings.index_prefix)
     except (ValueError, StoreError) as exc:

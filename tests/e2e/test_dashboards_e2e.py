@@ -74,7 +74,7 @@ class Run:
 
     def command(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the child process writes it until it ends
-        process = subprocess.Popen([sys.executable, "-c", "from services.cli import main; main()", *args], stdout=log,
+        process = subprocess.Popen([sys.executable, "-c", "from services.cli import app; app()", *args], stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env)
         self.processes.append(process)
         return process

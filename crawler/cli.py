@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from crawler.run import CrawlReport, crawl_spaces, crawl_worker
-from services.bus import open_bus
+from services.bus import Bus, open_bus
 from services.config import get_settings
-from services.store import StoreError, open_store
+from services.store import Store, StoreError, open_store
 
 app = typer.Typer(help="Crawl the Hugging Face Hub for leaked AI-model access.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -69,6 +71,42 @@ def progress_bar() -> Progress:
                     console=console, transient=False)
 
 
+ConcurrencyOption = Annotated[int | None, typer.Option(min=1, help="Concurrent requests to the Hub.")]
+MetricsPortOption = Annotated[int | None, typer.Option(
+    min=0, max=65535, help="Serve Prometheus /metrics on this port (default: EXPOSUREWATCH_METRICS_PORT).")]
+StatsFileOption = Annotated[Path | None, typer.Option(help="Write this run's Scrapy stats here as JSON.")]
+
+
+def open_bus_and_store(bus: str | None, store: str | None) -> tuple[Bus, Store]:
+    settings = get_settings()
+    try:
+        return (open_bus(bus or settings.bus_url, settings.topic_prefix, settings.kafka_partitions),
+                open_store(store or settings.store_url, settings.index_prefix))
+    except (ValueError, StoreError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def common_overrides(concurrency: int | None, metrics_port: int | None) -> dict[str, Any]:
+    """Scrapy settings every crawl process takes from the CLI and the environment."""
+    settings = get_settings()
+    return {
+        "HUB_TOKEN": settings.hf_token.get_secret_value() if settings.hf_token else None,
+        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
+        "EXPOSUREWATCH_METRICS_ADDR": settings.metrics_addr,
+    }
+
+
+def finish(report: CrawlReport, bus: Bus, store: Store, stats_file: Path | None) -> None:
+    bus.close()
+    store.close()
+    console.print(run_line(report))
+    if report.value("ratelimit/waits"):
+        console.print(f"waited out {report.value('ratelimit/waits')} rate-limit answer(s)")
+    if stats_file is not None:
+        stats_file.write_bytes(orjson.dumps(report.stats, default=str, option=orjson.OPT_INDENT_2))
+
+
 @app.command("spaces")
 def spaces(
     hub_url: Annotated[str | None, typer.Option(help="Hub base URL (default https://huggingface.co).")] = None,
@@ -77,32 +115,20 @@ def spaces(
     store: Annotated[str | None, typer.Option(help="Store URL (default sqlite:///./exposurewatch.db).")] = None,
     bus: Annotated[str | None, typer.Option(help="memory:// runs everything here; kafka://… feeds workers.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore recrawl state and fetch every Space.")] = False,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Concurrent requests to the Hub.")] = None,
-    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this "
-                                                     "port (default: EXPOSUREWATCH_METRICS_PORT).")] = None,
+    concurrency: ConcurrencyOption = None,
+    metrics_port: MetricsPortOption = None,
+    stats_file: StatsFileOption = None,
 ) -> None:
     """List Spaces and fetch the new and changed ones (the main job)."""
-    settings = get_settings()
-    try:
-        opened_store = open_store(store or settings.store_url, settings.index_prefix)
-        opened_bus = open_bus(bus or settings.bus_url, settings.topic_prefix, settings.kafka_partitions)
-    except (ValueError, StoreError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    opened_bus, opened_store = open_bus_and_store(bus, store)
     overrides = {
-        "HUB_URL": (hub_url or settings.hub_url).rstrip("/"),
-        "HUB_TOKEN": settings.hf_token.get_secret_value() if settings.hf_token else None,
+        **common_overrides(concurrency, metrics_port),
+        "HUB_URL": (hub_url or get_settings().hub_url).rstrip("/"),
         "HUB_SEARCH": search, "HUB_AUTHOR": author, "EXPOSUREWATCH_FULL": full,
-        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-        "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
-        "EXPOSUREWATCH_METRICS_ADDR": settings.metrics_addr,
     }
     with progress_bar() as progress:
         report = crawl_spaces(opened_bus, opened_store, overrides, CrawlProgressBar(progress))
-    opened_bus.close()
-    opened_store.close()
-    console.print(run_line(report))
-    if report.value("ratelimit/waits"):
-        console.print(f"waited out {report.value('ratelimit/waits')} rate-limit answer(s)")
+    finish(report, opened_bus, opened_store, stats_file)
     Console().print(summary_table(report))
 
 
@@ -111,25 +137,13 @@ def worker(
     bus: Annotated[str | None, typer.Option(help="kafka://host:port of the crawl-request topic.")] = None,
     store: Annotated[str | None, typer.Option(help="Store URL, to resolve findings that disappeared.")] = None,
     exit_when_idle: Annotated[float | None, typer.Option(help="Exit after this many idle seconds.")] = None,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Concurrent requests to the Hub.")] = None,
-    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this "
-                                                     "port (default: EXPOSUREWATCH_METRICS_PORT).")] = None,
+    concurrency: ConcurrencyOption = None,
+    metrics_port: MetricsPortOption = None,
+    stats_file: StatsFileOption = None,
 ) -> None:
     """Fetch Spaces named by crawl requests on the bus, as one member of the fetcher group."""
-    settings = get_settings()
-    try:
-        opened_bus = open_bus(bus or settings.bus_url, settings.topic_prefix, settings.kafka_partitions)
-        opened_store = open_store(store or settings.store_url, settings.index_prefix)
-    except (ValueError, StoreError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    overrides = {
-        "HUB_TOKEN": settings.hf_token.get_secret_value() if settings.hf_token else None,
-        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-        "EXPOSUREWATCH_METRICS_PORT": settings.metrics_port if metrics_port is None else metrics_port,
-        "EXPOSUREWATCH_METRICS_ADDR": settings.metrics_addr,
-    }
+    opened_bus, opened_store = open_bus_and_store(bus, store)
     with progress_bar() as progress:
-        report = crawl_worker(opened_bus, opened_store, overrides, exit_when_idle, CrawlProgressBar(progress))
-    opened_bus.close()
-    opened_store.close()
-    console.print(run_line(report))
+        report = crawl_worker(opened_bus, opened_store, common_overrides(concurrency, metrics_port), exit_when_idle,
+                              CrawlProgressBar(progress))
+    finish(report, opened_bus, opened_store, stats_file)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from services.hubsim import HubSimulator
@@ -65,8 +66,11 @@ def space_of(doc: dict[str, Any]) -> str:
 
 
 def test_first_crawl_finds_planted_credentials_and_stores_no_secret(hub: HubSimulator, db: Path) -> None:
-    output = crawl(hub, db)
+    stats_file = db.parent / "stats.json"
+    output = crawl(hub, db, "--stats-file", str(stats_file))
     assert f"listed {SPACES} Spaces" in output
+    stats = orjson.loads(stats_file.read_bytes())
+    assert stats["lister"]["spaces/listed"] == SPACES and stats["fetcher"]["spaces/fetched"] > 0
     found = {(space_of(d), d["path"], d["line"]) for d in findings(db, kind=["credential"])}
     truth = planted(hub, "credential")
     hits = sum((item["space"], item["path"], item["line"]) in found for item in truth)

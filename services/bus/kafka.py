@@ -8,6 +8,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.serializer import DefaultSerializer
 
 from services.bus.base import Message, Topic, topic_name
 
@@ -60,7 +61,7 @@ class KafkaBus:
                     acks="all",
                     enable_idempotence=True,
                     linger_ms=5,
-                    key_serializer=lambda k: k.encode() if k is not None else None,
+                    key_serializer=DefaultSerializer(),
                     client_id="exposurewatch",
                 )
             except KafkaError as exc:

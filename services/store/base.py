@@ -143,12 +143,12 @@ def entity_of(item: Asset | Finding) -> Entity:
     return Entity.FINDINGS if isinstance(item, Finding) else Entity.ASSETS
 
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-"""Fixed-width UTC timestamps, so they sort as strings too (SQLite) and parse as dates (search engines)."""
-
-
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+    """Fixed-width UTC timestamp (``2026-11-26T00:57:39.123456Z``), so it sorts as a string too (SQLite) and
+    parses as a date (search engines). ``isoformat`` is several times cheaper than ``strftime`` on this hot path."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def seen_at(item: Asset | Finding) -> datetime:

@@ -25,7 +25,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from services.hubsim import payloads
-from services.hubsim.world import SORT_KEYS, Cursor, World
+from services.hubsim.world import SORT_KEYS, Cursor, Revision, World
 
 MAX_PAGE_SIZE = 1000
 COMMITS_PAGE_SIZE = 50
@@ -139,6 +139,14 @@ def _next_link(request: web.BaseRequest, **replace: str) -> str:
 
 class _BadRequest(Exception):
     pass
+
+
+class _Refused(Exception):
+    """An error answer decided deep in a handler (unknown Space or revision, disabled Space)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 def _page_size(query: Mapping[str, str], default: int) -> int:
@@ -303,6 +311,8 @@ class HubSimulator:
                 response = handler(request, token, *args)
         except _BadRequest as error:
             response = _error(400, str(error))
+        except _Refused as refusal:
+            response = refusal.response
         response.headers.update(limit_headers)
         return route, response
 
@@ -364,13 +374,20 @@ class HubSimulator:
         headers = {"Link": _next_link(request, cursor=_encode_cursor(next_cursor))} if next_cursor else None
         return _json(items, headers=headers)
 
-    def _space_info(self, request: web.BaseRequest, token: str | None, space_id: str, rev: str) -> web.StreamResponse:
+    def _located(self, space_id: str, rev: str, reading_files: bool = False) -> tuple[int, Revision]:
+        """The Space and revision a request names, or the Hub's 404 (or 403 for a disabled Space's files)."""
         index = self.world.lookup(space_id)
         if index is None:
-            return _repo_not_found()
+            raise _Refused(_repo_not_found())
         revision = self.world.find_revision(index, rev)
         if revision is None:
-            return _revision_not_found(rev)
+            raise _Refused(_revision_not_found(rev))
+        if reading_files and self.world.profile(index).disabled:
+            raise _Refused(_error(403, DISABLED_MESSAGE))
+        return index, revision
+
+    def _space_info(self, request: web.BaseRequest, token: str | None, space_id: str, rev: str) -> web.StreamResponse:
+        index, revision = self._located(space_id, rev)
         expand = request.query.getall("expand[]", []) + request.query.getall("expand", [])
         unknown = sorted(set(expand) - payloads.EXPANDABLE)
         if unknown:
@@ -386,14 +403,7 @@ class HubSimulator:
     def _tree(
         self, request: web.BaseRequest, token: str | None, space_id: str, rev: str, path: str
     ) -> web.StreamResponse:
-        index = self.world.lookup(space_id)
-        if index is None:
-            return _repo_not_found()
-        revision = self.world.find_revision(index, rev)
-        if revision is None:
-            return _revision_not_found(rev)
-        if self.world.profile(index).disabled:
-            return _error(403, DISABLED_MESSAGE)
+        index, revision = self._located(space_id, rev, reading_files=True)
         entries = payloads.tree(self.world.snapshot(index, revision), path, _flag(request.query, "recursive"))
         if entries is None:
             return _error(404, f"{path} does not exist on \"{rev}\"", "EntryNotFound")
@@ -406,12 +416,7 @@ class HubSimulator:
         return _json(entries[start:end], headers=headers)
 
     def _commits(self, request: web.BaseRequest, token: str | None, space_id: str, rev: str) -> web.StreamResponse:
-        index = self.world.lookup(space_id)
-        if index is None:
-            return _repo_not_found()
-        revision = self.world.find_revision(index, rev)
-        if revision is None:
-            return _revision_not_found(rev)
+        index, revision = self._located(space_id, rev)
         history = payloads.commits(self.world, index, revision)
         try:
             page = int(request.query.get("p", "0"))
@@ -431,14 +436,7 @@ class HubSimulator:
         self, request: web.BaseRequest, token: str | None, space_id: str, rev: str, path: str
     ) -> web.StreamResponse:
         """Raw file bytes; LFS files redirect to the simulated CDN, as the Hub does."""
-        index = self.world.lookup(space_id)
-        if index is None:
-            return _repo_not_found()
-        revision = self.world.find_revision(index, rev)
-        if revision is None:
-            return _revision_not_found(rev)
-        if self.world.profile(index).disabled:
-            return _error(403, DISABLED_MESSAGE)
+        index, revision = self._located(space_id, rev, reading_files=True)
         repo_file = self.world.snapshot(index, revision).files.get(path)
         if repo_file is None:
             return _error(404, "Entry not found", "EntryNotFound", {"X-Repo-Commit": revision.sha})

@@ -10,11 +10,14 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from services.stack import harness
+
+if TYPE_CHECKING:
+    from tests.integration.test_indexer_kafka import IndexerProcess
 
 _HERE = Path(__file__).resolve().parent
 
@@ -59,3 +62,13 @@ def prometheus_target(stack: dict[str, Any]) -> Iterator[ScrapeTarget]:
     yield register
     for name in names:
         harness.remove_scrape_target(layout, name)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[IndexerProcess]]:
+    """Indexer processes a test started; any still running at the end are killed (they are ours)."""
+    started: list[IndexerProcess] = []
+    yield started
+    for process in started:
+        if process.proc.poll() is None:
+            process.kill9()

@@ -115,16 +115,6 @@ class IndexerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture
-def processes() -> Iterator[list[IndexerProcess]]:
-    """Indexer processes a test started; any still running at the end are killed (they are ours)."""
-    started: list[IndexerProcess] = []
-    yield started
-    for process in started:
-        if process.proc.poll() is None:
-            process.kill9()
-
-
 def searchable(store: SearchEngineStore) -> int:
     store.refresh()
     return store.count(Entity.FINDINGS)

@@ -62,15 +62,6 @@ def pair(own_stack: dict[str, Any]) -> Iterator[tuple[KafkaBus, SearchEngineStor
     store.close()
 
 
-@pytest.fixture
-def processes() -> Iterator[list[IndexerProcess]]:
-    started: list[IndexerProcess] = []
-    yield started
-    for process in started:
-        if process.proc.poll() is None:
-            process.kill9()
-
-
 class Sender(threading.Thread):
     """Produces in the background (through a broker outage, the producer buffers and retries); keeps any error."""
 

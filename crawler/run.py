@@ -16,8 +16,8 @@ from scrapy.settings import Settings as ScrapySettings
 
 from crawler import settings as crawler_defaults
 from crawler.extensions import ProgressCallback
-from indexer.consumer import Indexer, IndexerStats
-from services.bus import Bus
+from indexer.consumer import Indexer
+from services.bus import Bus, Topic
 from services.bus.memory import MemoryBus
 from services.store import Store
 
@@ -25,7 +25,6 @@ from services.store import Store
 @dataclass
 class CrawlReport:
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
-    indexer: IndexerStats | None = None
 
     def value(self, key: str) -> int:
         return sum(int(s.get(key, 0) or 0) for s in self.stats.values())
@@ -69,9 +68,7 @@ def crawl_spaces(bus: Bus, store: Store, overrides: dict[str, Any], progress: Pr
     settings = scrapy_settings(overrides)
     stop_indexer = threading.Event()
     indexer = Indexer(bus, store, batch_wait_s=0.2)
-    indexer_thread = threading.Thread(
-        target=lambda: setattr(report, "indexer", indexer.run(stop_indexer)), name="indexer", daemon=True
-    )
+    indexer_thread = threading.Thread(target=indexer.run, args=(stop_indexer,), name="indexer", daemon=True)
     if embedded:
         indexer_thread.start()
 
@@ -96,8 +93,6 @@ def drain(indexer: Indexer, stop: threading.Event, thread: threading.Thread) -> 
     """Let the indexer catch up with everything published, then stop it."""
     bus = indexer.bus
     assert isinstance(bus, MemoryBus)
-    from services.bus import Topic
-
     wanted = bus.size(Topic.ASSETS) + bus.size(Topic.FINDINGS)
     while thread.is_alive() and indexer.stats.indexed + indexer.stats.dead_lettered < wanted:
         thread.join(0.1)

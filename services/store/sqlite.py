@@ -26,7 +26,7 @@ from services.store.base import (
     merge_document,
     new_document,
 )
-from services.store.sqlite_query import LIST_FIELDS, to_sql
+from services.store.sqlite_query import BOOL_FIELDS, LIST_FIELDS, sql_bool, to_sql
 
 FTS_TEXT = {
     Entity.FINDINGS: ("kind", "provider", "severity", "status", "asset_id", "path", "detector", "redacted",
@@ -188,9 +188,7 @@ def _counts(rows: sqlite3.Cursor) -> dict[str, int]:
 
 
 def _sql_value(name: str, value: str) -> object:
-    if name == "restricted":
-        return 1 if str(value).lower() in {"true", "1", "yes"} else 0
-    return value
+    return sql_bool(value) if name in BOOL_FIELDS else value
 
 
 def _after(sort: Sequence[tuple[str, str]], values: Sequence[Any]) -> tuple[str, list[object]]:

@@ -73,7 +73,7 @@ class SqlCondition:
             self.params.append(_fts_expression(value, phrase=isinstance(node, Phrase)))
             return f"rowid IN (SELECT rowid FROM {self.entity.value}_fts WHERE {self.entity.value}_fts MATCH ?)"
         if field in BOOL_FIELDS:
-            self.params.append(1 if value.lower() in {"true", "1", "yes"} else 0)
+            self.params.append(sql_bool(value))
             return f"{field} = ?"
         wildcard = isinstance(node, Word) and ("*" in value or "?" in value)
         pattern = value.lower().replace("*", "%").replace("?", "_") if wildcard else value.lower()
@@ -93,6 +93,11 @@ class SqlCondition:
                 self.params.append(value if field in TIME_FIELDS else _number(value, field))
                 parts.append(f"{field} {cmp}{'=' if include else ''} ?")
         return " AND ".join(parts) or "1"
+
+
+def sql_bool(value: str) -> int:
+    """SQLite stores JSON booleans as 1/0; filters and queries say true/false (or 1, yes)."""
+    return 1 if str(value).lower() in {"true", "1", "yes"} else 0
 
 
 def _number(value: str, field: str) -> float:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from typing import Annotated
 
 import typer
 from prometheus_client import CollectorRegistry
 
-from indexer.consumer import INDEXED_TOPICS, Indexer
+from indexer.consumer import GIL_SWITCH_INTERVAL_S, INDEXED_TOPICS, Indexer
 from indexer.lag import KafkaLagProbe, LagWatch
 from services.bus import Bus, open_bus, topic_name
 from services.bus.kafka import BusUnavailable, KafkaBus
@@ -96,6 +97,7 @@ def index(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     _report_layout(opened_store)
     lag = _lag_watch(opened_bus, group, metrics, stop)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     indexer = Indexer(opened_bus, opened_store, group=group, batch_size=batch_size, batch_wait_s=batch_wait,
                       metrics=metrics, caught_up=lag.caught_up if lag else None)
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from services.bus.base import Bus, Consumer, Message, Topic, publish, topic_name
+from services.bus.base import Bus, CommitRefused, Consumer, Message, Topic, publish, topic_name
 
-__all__ = ["Bus", "Consumer", "Message", "Topic", "open_bus", "publish", "topic_name"]
+__all__ = ["Bus", "CommitRefused", "Consumer", "Message", "Topic", "open_bus", "publish", "topic_name"]
 
 
 def open_bus(url: str, prefix: str = "exposurewatch", partitions: int = 6) -> Bus:

@@ -46,12 +46,17 @@ class Message:
         return decode(self.value)
 
 
+class CommitRefused(RuntimeError):
+    """The group refused an offset commit, e.g. because a rebalance moved the partitions to another member."""
+
+
 class Consumer(Protocol):
     """A member of a consumer group. Offsets move only on :meth:`commit`, after the caller's work is done."""
 
     def poll(self, timeout_s: float = 1.0, max_records: int = 500) -> list[Message]: ...
 
-    def commit(self) -> None: ...
+    def commit(self) -> None:
+        """Commit everything polled so far; raises :class:`CommitRefused` if the group will not take it."""
 
     def close(self) -> None: ...
 

@@ -8,6 +8,7 @@ from services.store.base import (
     DocumentsRejected,
     Entity,
     FindingStats,
+    PreparedUpsert,
     QueryError,
     SearchPage,
     SearchQuery,
@@ -16,8 +17,8 @@ from services.store.base import (
     iter_hits,
 )
 
-__all__ = ["DocumentsRejected", "Entity", "FindingStats", "QueryError", "SearchPage", "SearchQuery", "Store",
-           "StoreError", "iter_hits", "open_store"]
+__all__ = ["DocumentsRejected", "Entity", "FindingStats", "PreparedUpsert", "QueryError", "SearchPage", "SearchQuery",
+           "Store", "StoreError", "iter_hits", "open_store"]
 
 SCHEMES = ("sqlite:///PATH", "elasticsearch+http(s)://[user:pass@]host:port", "opensearch+http(s)://…")
 

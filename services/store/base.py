@@ -114,9 +114,26 @@ class FindingStats:
                 "by_day": self.by_day}
 
 
+@dataclass(frozen=True)
+class PreparedUpsert:
+    """Events already turned into a driver's write request (``request``, in the driver's own form).
+
+    Building the request is CPU work that needs no store; the indexer does it for the next batch while the store
+    is still busy with the previous one.
+    """
+
+    items: Sequence[Asset | Finding]
+    request: Any = None
+
+
 class Store(Protocol):
+    def prepare(self, items: Sequence[Asset | Finding]) -> PreparedUpsert: ...
+
+    def write(self, prepared: PreparedUpsert) -> None:
+        """Write prepared events; returns only once the store has acknowledged them all."""
+
     def upsert(self, items: Sequence[Asset | Finding]) -> None:
-        """Write events; returns only once the store has acknowledged them all."""
+        """``write(prepare(items))``."""
 
     def get(self, entity: Entity, doc_id: str) -> dict[str, Any] | None: ...
 
@@ -155,9 +172,10 @@ def seen_at(item: Asset | Finding) -> datetime:
     return item.discovered_at if isinstance(item, Finding) else item.last_seen
 
 
-def sighting_id(item: Asset | Finding) -> str:
-    """Deterministic id of one sighting (entity, moment, status): a replayed message names the same sighting."""
-    parts = (entity_of(item).value, item.id, iso(seen_at(item)), item.status.value)
+def sighting_id(item: Asset | Finding, seen: str) -> str:
+    """Deterministic id of one sighting (entity, moment ``seen`` as :func:`iso` gives it, status): a replayed
+    message names the same sighting."""
+    parts = (entity_of(item), item.id, seen, item.status)
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 

@@ -24,7 +24,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from services.store.base import (
     DocumentsRejected,
     Entity,
     FindingStats,
+    PreparedUpsert,
     QueryError,
     SearchPage,
     SearchQuery,
@@ -250,13 +251,17 @@ class EngineClient(Protocol):
 
 @dataclass(frozen=True)
 class _Operation:
-    """One bulk action and its source, tied to the item it writes."""
+    """One bulk action and its source, tied to the item it writes, serialized once (a retry re-sends the bytes)."""
 
     position: int
     action: dict[str, Any]
     source: dict[str, Any]
     replay_is_success: bool
     """True for a sighting's ``create``: a 409 means that very sighting is already stored."""
+    ndjson: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ndjson", orjson.dumps(self.action) + b"\n" + orjson.dumps(self.source) + b"\n")
 
 
 def _generation(index: str) -> int:
@@ -280,14 +285,14 @@ def _backoff(attempt: int) -> float:
     return min(0.2 * 2.0**attempt, 5.0) * random.uniform(0.8, 1.2)
 
 
-def event_document(item: Asset | Finding) -> dict[str, Any]:
-    """One sighting as an immutable event of the ``events`` stream."""
+def event_document(item: Asset | Finding, seen: str) -> dict[str, Any]:
+    """One sighting, at ``seen`` (as :func:`iso` gives it), as an immutable event of the ``events`` stream."""
     if isinstance(item, Finding):
-        return {"@timestamp": iso(item.discovered_at), "entity": "finding", "id": item.id, "kind": item.kind.value,
+        return {"@timestamp": seen, "entity": "finding", "id": item.id, "kind": item.kind.value,
                 "status": item.status.value, "asset_id": item.asset_id, "provider": item.provider,
                 "severity": item.severity.value, "severity_rank": SEVERITY_RANK[item.severity.value],
                 "detector": item.detector, "models": item.models, "restricted": item.restricted}
-    return {"@timestamp": iso(item.last_seen), "entity": "asset", "id": item.id, "kind": item.kind.value,
+    return {"@timestamp": seen, "entity": "asset", "id": item.id, "kind": item.kind.value,
             "status": item.status.value, "asset_id": item.id, "owner": item.owner}
 
 
@@ -442,16 +447,22 @@ class SearchEngineStore:
 
     # -------------------------------------------------------------------------------------------- writes
 
+    def prepare(self, items: Sequence[Asset | Finding]) -> PreparedUpsert:
+        return PreparedUpsert(items, self._operations(items))
+
     def upsert(self, items: Sequence[Asset | Finding]) -> None:
+        self.write(self.prepare(items))
+
+    def write(self, prepared: PreparedUpsert) -> None:
         """Fold each item into its entity document and record it as a sighting, in one bulk request.
 
         Throttled (429), failed (5xx) and blocked operations are retried with backoff, the rest never again;
         documents the server refuses for good raise :class:`DocumentsRejected` once all others are acknowledged.
         """
-        if not items:
+        pending: list[_Operation] = prepared.request
+        if not pending:
             return
         self.ensure_indices()
-        pending = self._operations(items)
         rejected: dict[int, str] = {}
         attempt = 0
         while pending:
@@ -471,7 +482,7 @@ class SearchEngineStore:
 
     def _bulk(self, pending: list[_Operation], last_try: bool) -> tuple[list[_Operation], list[tuple[int, str]]]:
         """One bulk request: the operations to retry, and the ``(position, reason)`` of those refused for good."""
-        ndjson = b"".join(orjson.dumps(line) + b"\n" for op in pending for line in (op.action, op.source))
+        ndjson = b"".join(op.ndjson for op in pending)
         try:
             response = self.client.bulk(ndjson)
         except self.client.bad_request as exc:
@@ -506,18 +517,20 @@ class SearchEngineStore:
         ops: list[_Operation] = []
         for position, item in enumerate(items):
             entity = entity_of(item)
+            doc = new_document(item)
+            seen = doc["last_seen"]
             ops.append(_Operation(
                 position,
                 {"update": {"_index": self.alias(entity), "_id": item.id, "retry_on_conflict": 5}},
                 {"scripted_upsert": True, "upsert": {}, "script": {
                     "lang": "painless",
                     "source": UPSERT_SCRIPT,
-                    "params": {"doc": new_document(item), "counts_sightings": entity is Entity.FINDINGS},
+                    "params": {"doc": doc, "counts_sightings": entity is Entity.FINDINGS},
                 }},
                 replay_is_success=False,
             ))
-            ops.append(_Operation(position, {"create": {"_index": self.events_stream, "_id": sighting_id(item)}},
-                                  event_document(item), replay_is_success=True))
+            ops.append(_Operation(position, {"create": {"_index": self.events_stream, "_id": sighting_id(item, seen)}},
+                                  event_document(item, seen), replay_is_success=True))
         return ops
 
     # --------------------------------------------------------------------------------------------- reads
@@ -611,12 +624,13 @@ class ElasticsearchClient:
     def __init__(self, hosts: list[str], auth: tuple[str, str] | None) -> None:
         from elastic_transport import TransportError
         from elasticsearch import ApiError, BadRequestError, Elasticsearch
+        from elasticsearch.serializer import OrjsonSerializer
 
         self.unreachable: tuple[type[Exception], ...] = (ApiError, TransportError)
         self.bad_request: tuple[type[Exception], ...] = (BadRequestError,)
         # Status retries are the store's, with backoff; the client only retries lost connections and timeouts.
         self._es = Elasticsearch(hosts=hosts, basic_auth=auth, retry_on_status=(), max_retries=2,
-                                 retry_on_timeout=True, request_timeout=30)
+                                 retry_on_timeout=True, request_timeout=30, serializer=OrjsonSerializer())
 
     def bulk(self, ndjson: bytes) -> dict[str, Any]:
         # The client types operations as mappings, but forwards an already serialised ndjson body untouched.
@@ -716,12 +730,23 @@ class OpenSearchClient:
 
     def __init__(self, hosts: list[str], auth: tuple[str, str] | None) -> None:
         from opensearchpy import OpenSearch, RequestError, TransportError
+        from opensearchpy.exceptions import SerializationError
+        from opensearchpy.serializer import JSONSerializer
+
+        class OrjsonDeserializer(JSONSerializer):
+            """Answers parsed with orjson: a bulk answer is parsed on the indexer's critical path."""
+
+            def loads(self, s: str) -> Any:
+                try:
+                    return orjson.loads(s)
+                except orjson.JSONDecodeError as exc:
+                    raise SerializationError(s, exc) from exc
 
         self.unreachable: tuple[type[Exception], ...] = (TransportError,)
         self.bad_request: tuple[type[Exception], ...] = (RequestError,)
         # Status retries are the store's, with backoff; the client only retries lost connections and timeouts.
         self._os = OpenSearch(hosts=hosts, http_auth=auth, retry_on_status=(), max_retries=2,
-                              retry_on_timeout=True, timeout=30)
+                              retry_on_timeout=True, timeout=30, serializer=OrjsonDeserializer())
 
     def bulk(self, ndjson: bytes) -> dict[str, Any]:
         return dict(self._os.bulk(body=ndjson, params={"filter_path": BULK_FILTER_PATH}))

@@ -17,6 +17,7 @@ from services.store.base import (
     STATS_FIELDS,
     Entity,
     FindingStats,
+    PreparedUpsert,
     QueryError,
     SearchPage,
     SearchQuery,
@@ -72,11 +73,18 @@ class SqliteStore:
             raise StoreError(f"cannot open SQLite store {path!r}: {exc}") from exc
         self._lock = threading.Lock()
 
+    def prepare(self, items: Sequence[Asset | Finding]) -> PreparedUpsert:
+        """Nothing to build ahead: merging needs the stored row."""
+        return PreparedUpsert(items)
+
     def upsert(self, items: Sequence[Asset | Finding]) -> None:
+        self.write(self.prepare(items))
+
+    def write(self, prepared: PreparedUpsert) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for item in items:
+                for item in prepared.items:
                     self._upsert_one(entity_of(item), item)
                 self._db.execute("COMMIT")
             except BaseException:

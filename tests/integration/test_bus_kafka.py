@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.bus import Message, Topic, open_bus, publish
-from services.bus.kafka import BusUnavailable, KafkaBus
+from services.bus import CommitRefused, Message, Topic, open_bus, publish
+from services.bus.kafka import BusUnavailable, KafkaBus, KafkaGroupConsumer
 from services.events import Finding, decode
 
 pytestmark = pytest.mark.integration
@@ -96,3 +96,18 @@ def test_unreachable_broker_is_a_clear_error() -> None:
     bus = open_bus("kafka://127.0.0.1:9", prefix="none")
     with pytest.raises(BusUnavailable, match=r"127\.0\.0\.1:9"):
         bus.send(Topic.ASSETS, "k", b"v")
+
+
+def test_a_commit_the_group_no_longer_accepts_is_refused_in_bus_terms(bus: KafkaBus) -> None:
+    """A member that stalled past its poll interval has left the group; its commit must fail as CommitRefused,
+    which the indexer logs and survives, not as a driver exception."""
+    for seq in range(3):
+        publish(bus, finding(1, seq))
+    bus.flush()
+    stalled = KafkaGroupConsumer(bus, [Topic.FINDINGS], "workers", max_poll_interval_ms=1000)
+    assert len(drain(stalled, 3)) == 3
+    time.sleep(3)  # past max_poll_interval_ms: the heartbeat thread leaves the group
+    with pytest.raises(CommitRefused):
+        stalled.commit()
+    stalled.close()
+    bus.close()

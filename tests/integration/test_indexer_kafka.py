@@ -262,11 +262,17 @@ def test_indexer_processes_share_the_partitions_and_report_metrics(
     events = sightings("share", findings=1500, per_finding=2)
     produce(bus, events)
     wait_for(lambda: searchable(store) == 1500, 180, "all findings indexed")
+
+    def indexed() -> list[float]:
+        return [p.metric("exposurewatch_indexer_documents_total", outcome="indexed") or 0 for p in indexers]
+
+    # The lag gauge refreshes every 2 s and read 0 before the events were produced: wait for the counters first.
+    wait_for(lambda: sum(indexed()) >= len(events), 60, "every sighting counted as indexed")
     lag = "exposurewatch_indexer_consumer_lag_messages"
     wait_for(lambda: all(p.metric(lag, topic="findings") == 0 for p in indexers), 60, "lag back to 0")
-    indexed = [p.metric("exposurewatch_indexer_documents_total", outcome="indexed") or 0 for p in indexers]
+    shares = indexed()
     latency = [p.metric("exposurewatch_indexer_end_to_end_latency_seconds_count") or 0 for p in indexers]
     assert [p.stop() for p in indexers] == [0, 0]
-    assert all(n > 0 for n in indexed), f"each process indexed a share: {indexed}"
-    assert sum(indexed) >= len(events) and sum(latency) >= len(events)
+    assert all(n > 0 for n in shares), f"each process indexed a share: {shares}"
+    assert sum(shares) >= len(events) and sum(latency) >= len(events)
     assert_indexed_exactly_once(store, events, stack["opensearch"])

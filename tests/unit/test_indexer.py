@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from services.bus import Message, Topic, publish
 from services.bus.memory import MemoryBus
 from services.events import Asset, CrawlRequest, Finding, encode, utcnow
 from services.metrics import IndexerMetrics
-from services.store import DocumentsRejected, Entity, StoreError, open_store
+from services.store import DocumentsRejected, Entity, PreparedUpsert, StoreError, open_store
 from services.store.sqlite import SqliteStore
 from tests.store_contract import finding
 
@@ -61,11 +61,11 @@ class FlakyStore(SqliteStore):
         super().__init__(path)
         self.failures = failures
 
-    def upsert(self, items: Sequence[Asset | Finding]) -> None:
+    def write(self, prepared: PreparedUpsert) -> None:
         if self.failures:
             self.failures -= 1
             raise StoreError("connection refused")
-        super().upsert(items)
+        super().write(prepared)
 
 
 def test_store_outage_backs_off_and_loses_nothing(tmp_path: Path) -> None:
@@ -95,10 +95,11 @@ def test_offsets_are_not_committed_when_stopped_before_the_store_acknowledged(tm
 class RefusingStore(SqliteStore):
     """Writes everything but findings on one provider, which it refuses for good, as a mapping conflict would."""
 
-    def upsert(self, items: Sequence[Asset | Finding]) -> None:
+    def write(self, prepared: PreparedUpsert) -> None:
+        items = prepared.items
         refused = [(i, "400 mapper_parsing_exception") for i, item in enumerate(items)
                    if isinstance(item, Finding) and item.provider == "broken"]
-        super().upsert([item for i, item in enumerate(items) if i not in dict(refused)])
+        super().write(self.prepare([item for i, item in enumerate(items) if i not in dict(refused)]))
         if refused:
             raise DocumentsRejected(refused, "test store")
 
@@ -192,18 +193,48 @@ def test_replayed_messages_are_indexed_once_in_effect(tmp_path: Path, replays: i
 
 
 class GatedStore(SqliteStore):
-    """Holds its second write until the test opens the gate, as a slow bulk request would."""
+    """Holds write number ``held`` until the test opens the gate, as a slow bulk request would."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, held: int = 2) -> None:
         super().__init__(path)
         self.gate = threading.Event()
+        self.held = held
         self.writes = 0
+        self.prepared = 0
 
-    def upsert(self, items: Sequence[Asset | Finding]) -> None:
+    def prepare(self, items: Sequence[Asset | Finding]) -> PreparedUpsert:
+        self.prepared += 1
+        return super().prepare(items)
+
+    def write(self, prepared: PreparedUpsert) -> None:
         self.writes += 1
-        if self.writes == 2:
+        if self.writes == self.held:
             self.gate.wait(10)
-        super().upsert(items)
+        super().write(prepared)
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_the_next_batch_is_prepared_while_one_is_written_and_no_further(tmp_path: Path) -> None:
+    """Building the next bulk request overlaps the store's work on the last one; reading stops one batch ahead."""
+    bus = MemoryBus()
+    for i in range(15):
+        publish(bus, finding(i))
+    store = GatedStore(f"{tmp_path}/ew.db", held=1)
+    indexer = Indexer(bus, store, batch_size=5, batch_wait_s=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=indexer.run, args=(stop,), kwargs={"exit_when_idle_s": 0.3})
+    thread.start()
+    wait_for(lambda: store.prepared >= 2)
+    time.sleep(0.3)
+    assert (store.writes, store.prepared) == (1, 2)
+    store.gate.set()
+    thread.join(10)
+    assert not thread.is_alive() and store.count(Entity.FINDINGS) == 15 and store.prepared == 3
 
 
 def test_the_next_batch_is_read_while_one_is_written_but_nothing_unacknowledged_is_committed(
@@ -216,9 +247,7 @@ def test_the_next_batch_is_read_while_one_is_written_but_nothing_unacknowledged_
     stop = threading.Event()
     thread = threading.Thread(target=indexer.run, args=(stop,), kwargs={"exit_when_idle_s": 0.3})
     thread.start()
-    deadline = time.monotonic() + 5
-    while store.writes < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: store.writes >= 2)
     time.sleep(0.3)  # the first batch is acknowledged, the second is being written
     unacknowledged = bus.consumer([Topic.FINDINGS], "exposurewatch-indexer").poll(timeout_s=0)
     assert len(unacknowledged) >= 5, "the batch in the store's hands is not committed"

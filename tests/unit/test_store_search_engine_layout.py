@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from services.store.base import iso, sighting_id
+from services.events import Asset, Finding
+from services.store.base import iso
 from services.store.search_engine import (
     ENTITY_REFRESH_INTERVAL,
     EVENTS_REFRESH_INTERVAL,
     MAPPINGS,
     LifecycleStatus,
     SearchEngineStore,
-    event_document,
     lifecycle_policy,
 )
 from tests.store_contract import T0, finding
@@ -74,13 +74,28 @@ def test_ilm_policy_is_named_in_the_events_template_only_when_installed() -> Non
     assert "lifecycle" not in ism.index_templates()["ew-events"]["template"]["settings"]["index"]
 
 
+def sighting(item: Finding | Asset) -> tuple[str, dict[str, Any]]:
+    """The ``create`` a prepared bulk request makes for the item's sighting: its id and its event."""
+    _, create = store_with(None).prepare([item]).request
+    assert create.action["create"]["_index"] == "ew-events"
+    return create.action["create"]["_id"], create.source
+
+
 def test_a_sighting_is_an_event_with_a_replay_stable_id() -> None:
     seen = finding(3, models=["sora"], restricted=True)
     again = seen.model_copy()
     later = seen.model_copy(update={"discovered_at": T0 + timedelta(seconds=1)})
-    assert sighting_id(seen) == sighting_id(again) != sighting_id(later)
-    assert sighting_id(seen) != sighting_id(seen.resolved(T0))
-    doc = event_document(seen)
+    assert sighting(seen)[0] == sighting(again)[0] != sighting(later)[0]
+    assert sighting(seen)[0] != sighting(seen.resolved(T0))[0]
+    doc = sighting(seen)[1]
     assert doc["@timestamp"] == iso(T0)
     assert (doc["entity"], doc["id"], doc["provider"], doc["models"], doc["restricted"]) == (
         "finding", seen.id, "openai", ["sora"], True)
+
+
+def test_an_asset_sighting_is_stamped_with_its_last_seen() -> None:
+    space = Asset.space("alice/demo", last_seen=T0 + timedelta(hours=2))
+    sighting_key, doc = sighting(space)
+    assert doc["@timestamp"] == iso(T0 + timedelta(hours=2))
+    assert (doc["entity"], doc["id"], doc["owner"]) == ("asset", space.id, "alice")
+    assert sighting_key != sighting(space.model_copy(update={"last_seen": T0}))[0]

@@ -226,7 +226,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="indexer batch size (and raw bulk chunk)")
     parser.add_argument("--rate", type=int, default=1000, help="findings/s for the latency run")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of steady load")
-    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds; the median is reported")
+    parser.add_argument("--rounds", type=int, default=5, help="throughput rounds; the median is reported")
     args = parser.parse_args()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # as `exposurewatch index` runs; the raw baseline has one thread
     stack = harness.ensure_up(only="kafka,opensearch")

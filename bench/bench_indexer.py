@@ -32,7 +32,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from opensearchpy import OpenSearch, helpers
 from prometheus_client import CollectorRegistry
 
@@ -118,7 +117,7 @@ def indexer_throughput(kafka: str, opensearch: str, events: list[Finding], batch
     thread.join(60)
     bus.close()
     store.close()
-    drop(opensearch, prefix)
+    harness.drop_store_layout(opensearch, prefix)
     assert indexer.first_batch_at is not None
     return len(events) / (finished - indexer.first_batch_at), indexer.first_batch_at - started
 
@@ -144,7 +143,7 @@ def raw_bulk_same_operations(opensearch: str, events: list[Finding], batch: int)
     elapsed = time.perf_counter() - started
     client.close()
     store.close()
-    drop(opensearch, prefix)
+    harness.drop_store_layout(opensearch, prefix)
     return len(events) / elapsed
 
 
@@ -162,7 +161,7 @@ def raw_bulk_plain_index(opensearch: str, events: list[Finding], batch: int) -> 
     elapsed = time.perf_counter() - started
     client.close()
     store.close()
-    drop(opensearch, prefix)
+    harness.drop_store_layout(opensearch, prefix)
     return len(events) / elapsed
 
 
@@ -205,19 +204,9 @@ def steady_latency(kafka: str, opensearch: str, rate: int, duration: float) -> t
     thread.join(60)
     bus.close()
     store.close()
-    drop(opensearch, prefix)
+    harness.drop_store_layout(opensearch, prefix)
     values = sorted(recorder.values)
     return statistics.median(values), values[int(0.95 * (len(values) - 1))], len(values)
-
-
-def drop(opensearch: str, prefix: str) -> None:
-    with httpx.Client(base_url=opensearch, timeout=120) as http:
-        http.delete(f"/_data_stream/{prefix}-events")
-        http.delete(f"/{prefix}-findings-v*,{prefix}-assets-v*")
-        for name in ("findings", "assets", "events"):
-            http.delete(f"/_index_template/{prefix}-{name}")
-        for name in ("common", "findings-mappings", "assets-mappings", "events-mappings"):
-            http.delete(f"/_component_template/{prefix}-{name}")
 
 
 def main() -> None:

@@ -547,6 +547,27 @@ def wait_for_scrape(prometheus_url: str, address: str, timeout: float = 30.0) ->
     raise StackError(f"Prometheus at {prometheus_url} did not scrape {address} within {timeout:.0f}s: {last}")
 
 
+def drop_store_layout(opensearch_url: str, prefix: str) -> None:
+    """Delete what a search-engine store on ``prefix`` created on the stack's node (tests and benchmarks share it):
+    its data stream, index generations and templates, by the names the store itself gives them."""
+    from services.store.base import Entity
+    from services.store.search_engine import connect
+
+    store = connect("opensearch", f"opensearch+{opensearch_url}", prefix)
+    try:
+        indices = ",".join(f"{store.alias(entity)}-v*" for entity in Entity)
+        index_templates, component_templates = store.index_templates(), store.component_templates()
+    finally:
+        store.close()
+    with httpx.Client(base_url=opensearch_url, timeout=120) as http:
+        http.delete(f"/_data_stream/{store.events_stream}")
+        http.delete(f"/{indices}")
+        for name in index_templates:
+            http.delete(f"/_index_template/{name}")
+        for name in component_templates:
+            http.delete(f"/_component_template/{name}")
+
+
 # ------------------------------------------------------------------------------------------- servers
 
 

@@ -36,9 +36,9 @@ from services.bus import Message, Topic, open_bus
 from services.bus.kafka import KafkaBus
 from services.events import Asset, Finding, encode, event_key, utcnow
 from services.metrics import IndexerMetrics
+from services.stack import harness
 from services.store import Entity, SearchQuery, iter_hits, open_store
 from services.store.search_engine import SearchEngineStore
-from tests.integration.test_store_search_engines import drop_layout
 
 PROVIDERS = ("openai", "anthropic", "mistral")
 
@@ -157,7 +157,7 @@ def bus_and_store(stack: dict[str, Any], prefix: str) -> Iterator[tuple[KafkaBus
     finally:
         bus.close()
         store.close()
-        drop_layout(stack["opensearch"], prefix)
+        harness.drop_store_layout(stack["opensearch"], prefix)
 
 
 @pytest.fixture

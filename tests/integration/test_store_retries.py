@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from services.stack import harness
 from services.store import Entity, StoreError, open_store
 from services.store.search_engine import BULK_RETRIES, SearchEngineStore
-from tests.integration.test_store_search_engines import drop_layout
 from tests.store_contract import CORPUS
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
@@ -99,7 +99,7 @@ def faulty(stack: dict[str, Any]) -> Iterator[tuple[SearchEngineStore, Faults]]:
             store.close()
             server.shutdown()
             server.server_close()
-            drop_layout(stack["opensearch"], store.prefix)
+            harness.drop_store_layout(stack["opensearch"], store.prefix)
 
 
 def test_throttled_and_failed_bulk_requests_are_retried_with_backoff(

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.config import get_settings
+from services.stack import harness
 from services.store import Entity, SearchQuery, Store, StoreError, open_store
 from services.store.search_engine import SearchEngineStore
 from tests.integration.es_adapter import elasticsearch_facade
@@ -37,17 +38,6 @@ def es_facade(stack: dict[str, Any]) -> Iterator[str]:
         yield url
 
 
-def drop_layout(opensearch: str, prefix: str) -> None:
-    """Delete what a store on ``prefix`` created, so the shared node does not pile up test indices."""
-    with httpx.Client(base_url=opensearch, timeout=60) as http:
-        http.delete(f"/_data_stream/{prefix}-events")
-        http.delete(f"/{prefix}-findings-v*,{prefix}-assets-v*")
-        for name in ("findings", "assets", "events"):
-            http.delete(f"/_index_template/{prefix}-{name}")
-        for name in ("common", "findings-mappings", "assets-mappings", "events-mappings"):
-            http.delete(f"/_component_template/{prefix}-{name}")
-
-
 @pytest.fixture(params=["opensearch", "elasticsearch"])
 def store(request: pytest.FixtureRequest, stack: dict[str, Any]) -> Iterator[Store]:
     """A store on fresh indices (unique prefix) so tests do not see each other's documents."""
@@ -56,7 +46,7 @@ def store(request: pytest.FixtureRequest, stack: dict[str, Any]) -> Iterator[Sto
     opened = open_store(_url(request.param, base), index_prefix=prefix)
     yield opened
     opened.close()
-    drop_layout(stack["opensearch"], prefix)
+    harness.drop_store_layout(stack["opensearch"], prefix)
 
 
 class TestSearchEngineStores(StoreContract):
@@ -75,7 +65,7 @@ def test_indices_have_explicit_mapping_refresh_interval_and_aliases(stack: dict[
     assert index["mappings"]["properties"]["last_seen"]["type"] == "date"
     assert index["settings"]["index"]["refresh_interval"] == "1s"
     store.close()
-    drop_layout(stack["opensearch"], "test-mapping")
+    harness.drop_store_layout(stack["opensearch"], "test-mapping")
 
 
 def test_official_elasticsearch_client_sees_an_elasticsearch_through_the_adapter(es_facade: str) -> None:
@@ -98,7 +88,7 @@ def engine_store(request: pytest.FixtureRequest, stack: dict[str, Any]) -> Itera
     assert isinstance(opened, SearchEngineStore)
     yield opened
     opened.close()
-    drop_layout(stack["opensearch"], opened.prefix)
+    harness.drop_store_layout(stack["opensearch"], opened.prefix)
 
 
 def _get(stack: dict[str, Any], path: str) -> Any:
@@ -261,4 +251,4 @@ def test_search_after_exports_more_than_ten_thousand_hits(stack: dict[str, Any],
     assert len({(r["space"], r["fingerprint"]) for r in rows}) == BIG
     assert exported.exit_code == 0, exported.output
     assert len({r["fingerprint"] for r in csv.DictReader(target.open())}) == BIG // 3
-    drop_layout(stack["opensearch"], prefix)
+    harness.drop_store_layout(stack["opensearch"], prefix)

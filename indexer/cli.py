@@ -18,8 +18,9 @@ from services.bus import Bus, open_bus, topic_name
 from services.bus.kafka import BusUnavailable, KafkaBus
 from services.config import get_settings, mask_url
 from services.console import console, fail
+from services.finding_options import open_store_option
 from services.metrics import IndexerMetrics, build_info, serve
-from services.store import Entity, QueryError, Store, StoreError, open_store
+from services.store import Entity, QueryError, Store, StoreError
 from services.store.search_engine import SearchEngineStore
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,9 @@ def index(
     _configure_logging(settings.log_level)
     try:
         opened_bus = open_bus(bus or settings.bus_url, settings.topic_prefix, settings.kafka_partitions)
-        opened_store = open_store(store or settings.store_url, settings.index_prefix)
-    except (ValueError, StoreError) as exc:
+    except ValueError as exc:
         raise fail(str(exc)) from exc
+    opened_store = open_store_option(store)
     registry = CollectorRegistry()
     build_info(registry, "indexer")
     metrics = IndexerMetrics(registry)
@@ -121,12 +122,8 @@ def migrate(
     keep_old: Annotated[bool, typer.Option("--keep-old", help="Keep the old index (write-blocked).")] = False,
 ) -> None:
     """Reindex into a new index generation with this release's mappings, then swap the alias atomically."""
-    settings = get_settings()
-    _configure_logging(settings.log_level)
-    try:
-        opened = open_store(store or settings.store_url, settings.index_prefix)
-    except (ValueError, StoreError) as exc:
-        raise fail(str(exc)) from exc
+    _configure_logging(get_settings().log_level)
+    opened = open_store_option(store)
     try:
         if not isinstance(opened, SearchEngineStore):
             raise fail("only search-engine stores have indices to migrate, not SQLite")

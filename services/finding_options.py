@@ -1,4 +1,5 @@
-"""Command-line options that select findings, shared by `search`, `stats` and friends so they read alike."""
+"""Command-line options that select findings, shared by `search`, `stats` and friends so they read alike, and the
+opening of the store a ``--store`` option names."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+
+from services.config import get_settings
+from services.console import fail
+from services.store import Store, StoreError, open_store
 
 QueryArgument = Annotated[
     str | None, typer.Argument(help="Query string, e.g. 'provider:openai AND severity:high'.")
@@ -24,3 +29,12 @@ def finding_filters(
     """The exact-match filters the user gave, for :class:`services.store.SearchQuery`."""
     given = {"kind": kind, "provider": provider, "severity": severity, "status": status}
     return {name: values for name, values in given.items() if values}
+
+
+def open_store_option(url: str | None) -> Store:
+    """The store ``--store`` names (else the configured one), or a one-line error and exit code 2."""
+    settings = get_settings()
+    try:
+        return open_store(url or settings.store_url, settings.index_prefix)
+    except (ValueError, StoreError) as exc:
+        raise fail(str(exc)) from exc

@@ -14,9 +14,10 @@ from prometheus_client import CollectorRegistry
 
 from services.config import get_settings, mask_url
 from services.console import console, fail
+from services.finding_options import open_store_option
 from services.metrics import ExposureMetrics, build_info, package_version, serve
 from services.report import build_report
-from services.store import StoreError, open_store
+from services.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,13 @@ def report(
 ) -> None:
     """Write a self-contained HTML summary with charts: over time, by provider, by kind, newest critical."""
     url = store or get_settings().store_url
+    opened = open_store_option(url)
     try:
-        opened = open_store(url, get_settings().index_prefix)
-        try:
-            html = build_report(opened, url, days)
-        finally:
-            opened.close()
+        html = build_report(opened, url, days)
     except (ValueError, StoreError) as exc:
         raise fail(str(exc)) from exc
+    finally:
+        opened.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html)
     console.print(f"wrote {out}")
@@ -57,10 +57,7 @@ def exposures_exporter(
     if port is None:
         raise fail("give --metrics-port or set EXPOSUREWATCH_METRICS_PORT")
     url = store or settings.store_url
-    try:
-        opened = open_store(url, settings.index_prefix)
-    except (ValueError, StoreError) as exc:
-        raise fail(str(exc)) from exc
+    opened = open_store_option(url)
     registry = CollectorRegistry()
     build_info(registry, "exposures-exporter")
     metrics = ExposureMetrics(registry)

@@ -21,7 +21,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from services.config import get_settings
 from services.console import console, err_console, fail
 from services.finding_options import (
     KindOption,
@@ -32,8 +31,9 @@ from services.finding_options import (
     StatusOption,
     StoreOption,
     finding_filters,
+    open_store_option,
 )
-from services.store import Entity, QueryError, SearchQuery, Store, StoreError, iter_hits, open_store
+from services.store import Entity, QueryError, SearchQuery, Store, StoreError, iter_hits
 
 
 class OutputFormat(StrEnum):
@@ -136,7 +136,6 @@ def search(
     output: Annotated[OutputFormat | None, typer.Option("--format", help="table, jsonl or csv.")] = None,
 ) -> None:
     """Find findings in the store: query string, filters, sort, pages, and full exports."""
-    settings = get_settings()
     streaming = every or export_to is not None
     fmt = output or _format_for(export_to)
     if streaming and fmt is OutputFormat.TABLE:
@@ -149,9 +148,9 @@ def search(
             limit=PAGE_SIZE if streaming else min(limit, PAGE_SIZE),
             search_after=parse_cursor(after) if after else None,
         )
-        opened = open_store(store or settings.store_url, settings.index_prefix)
-    except (ValueError, StoreError) as exc:
+    except ValueError as exc:
         raise fail(str(exc)) from exc
+    opened = open_store_option(store)
     try:
         if export_to is not None:
             count = export(_rows(opened, request), fmt, export_to)

@@ -14,7 +14,6 @@ import orjson
 import typer
 from rich.table import Table
 
-from services.config import get_settings
 from services.console import console, fail
 from services.finding_options import (
     KindOption,
@@ -25,8 +24,9 @@ from services.finding_options import (
     StatusOption,
     StoreOption,
     finding_filters,
+    open_store_option,
 )
-from services.store import FindingStats, QueryError, SearchQuery, StoreError, open_store
+from services.store import FindingStats, QueryError, SearchQuery, StoreError
 
 
 class StatsFormat(StrEnum):
@@ -45,12 +45,8 @@ def stats(
     output: Annotated[StatsFormat, typer.Option("--format", help="table or json.")] = StatsFormat.TABLE,
 ) -> None:
     """Count findings by provider, kind, severity, status and UTC day first seen."""
-    settings = get_settings()
     filters = finding_filters(kind, provider, severity, status)
-    try:
-        opened = open_store(store or settings.store_url, settings.index_prefix)
-    except (ValueError, StoreError) as exc:
-        raise fail(str(exc)) from exc
+    opened = open_store_option(store)
     try:
         counted = opened.stats(SearchQuery(text=query, filters=filters, since=since))
     except QueryError as exc:

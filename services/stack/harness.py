@@ -363,6 +363,17 @@ def _publish(tmp: Path, target: Path, digest: str) -> None:
     os.replace(tmp, target)
 
 
+@contextlib.contextmanager
+def _staging(layout: Layout, name: str) -> Iterator[Path]:
+    """A scratch tree beside the cache to fetch into; removed afterwards, whether :func:`_publish` took it or not."""
+    layout.dist.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=layout.dist))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _maven_libs(pom: Path, into: Path) -> None:
     mvn = _tool("mvn", "install Maven 3.8+ (apt-get install maven)")
     into.parent.mkdir(parents=True, exist_ok=True)
@@ -380,13 +391,9 @@ def fetch_kafka(layout: Layout) -> Path:
     digest = _digest(KAFKA_POM)
     if not _cached(target, digest):
         log.info("fetching Kafka %s jars with Maven", version)
-        layout.dist.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="kafka-", dir=layout.dist))
-        try:
+        with _staging(layout, "kafka") as tmp:
             _maven_libs(KAFKA_POM, tmp / "libs")
             _publish(tmp, target, digest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -397,15 +404,11 @@ def fetch_opensearch(layout: Layout) -> Path:
     digest = _digest(OPENSEARCH_POM, OPENSEARCH_LAUNCHER)
     if not _cached(target, digest):
         log.info("fetching OpenSearch %s jars with Maven", version)
-        layout.dist.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="opensearch-", dir=layout.dist))
-        try:
+        with _staging(layout, "opensearch") as tmp:
             _maven_libs(OPENSEARCH_POM, tmp / "libs")
             javac = _tool("javac", "install a JDK 17 (apt-get install openjdk-17-jdk-headless)")
             _checked([javac, "-d", str(tmp / "classes"), "-cp", str(tmp / "libs" / "*"), str(OPENSEARCH_LAUNCHER)])
             _publish(tmp, target, digest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -416,9 +419,7 @@ def fetch_prometheus(layout: Layout) -> Path:
         return target
     apt_get = _tool("apt-get", "Prometheus is fetched from Debian's package archive")
     dpkg_deb = _tool("dpkg-deb", "Prometheus is fetched from Debian's package archive")
-    layout.dist.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="prometheus-", dir=layout.dist))
-    try:
+    with _staging(layout, "prometheus") as tmp:
         log.info("fetching Prometheus with apt-get download")
         download = tmp / "deb"
         download.mkdir()
@@ -433,8 +434,6 @@ def fetch_prometheus(layout: Layout) -> Path:
         # "2.42.0+ds-5+deb12u1" -> "2.42.0": the upstream release, which is what the server reports.
         (tmp / "VERSION").write_text(version.split(":")[-1].split("+")[0].split("-")[0] + "\n")
         _publish(tmp, target, "")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

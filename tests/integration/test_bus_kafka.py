@@ -104,9 +104,11 @@ def test_a_commit_the_group_no_longer_accepts_is_refused_in_bus_terms(bus: Kafka
     for seq in range(3):
         publish(bus, finding(1, seq))
     bus.flush()
-    stalled = KafkaGroupConsumer(bus, [Topic.FINDINGS], "workers", max_poll_interval_ms=1000)
+    # The heartbeat thread checks the poll interval only when it wakes, once per heartbeat: at the default 3 s it
+    # could notice the stall after the commit below was already sent, and the commit would go through.
+    stalled = KafkaGroupConsumer(bus, [Topic.FINDINGS], "workers", max_poll_interval_ms=1000, heartbeat_interval_ms=100)
     assert len(drain(stalled, 3)) == 3
-    time.sleep(3)  # past max_poll_interval_ms: the heartbeat thread leaves the group
+    time.sleep(3)  # well past max_poll_interval_ms: the heartbeat thread has left the group
     with pytest.raises(CommitRefused):
         stalled.commit()
     stalled.close()

@@ -118,6 +118,7 @@ def indexer_throughput(kafka: str, opensearch: str, events: list[Finding], batch
     bus.close()
     store.close()
     harness.drop_store_layout(opensearch, prefix)
+    harness.drop_bus_topics(kafka, prefix)
     assert indexer.first_batch_at is not None
     return len(events) / (finished - indexer.first_batch_at), indexer.first_batch_at - started
 
@@ -205,6 +206,7 @@ def steady_latency(kafka: str, opensearch: str, rate: int, duration: float) -> t
     bus.close()
     store.close()
     harness.drop_store_layout(opensearch, prefix)
+    harness.drop_bus_topics(kafka, prefix)
     values = sorted(recorder.values)
     return statistics.median(values), values[int(0.95 * (len(values) - 1))], len(values)
 

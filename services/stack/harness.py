@@ -546,6 +546,21 @@ def wait_for_scrape(prometheus_url: str, address: str, timeout: float = 30.0) ->
     raise StackError(f"Prometheus at {prometheus_url} did not scrape {address} within {timeout:.0f}s: {last}")
 
 
+def drop_bus_topics(kafka_address: str, prefix: str) -> None:
+    """Delete the topics a Kafka bus on ``prefix`` created on the stack's broker (tests and benchmarks share it):
+    left behind, every run's topics pile up in the run directory and slow the broker's start and metadata."""
+    from services.bus.base import Topic, topic_name
+
+    admin = KafkaAdminClient(bootstrap_servers=kafka_address, client_id="exposurewatch-cleanup")
+    try:
+        existing = set(admin.list_topics())
+        names = [name for name in (topic_name(prefix, topic) for topic in Topic) if name in existing]
+        if names:
+            admin.delete_topics(names)
+    finally:
+        admin.close()
+
+
 def drop_store_layout(opensearch_url: str, prefix: str) -> None:
     """Delete what a search-engine store on ``prefix`` created on the stack's node (tests and benchmarks share it):
     its data stream, index generations and templates, by the names the store itself gives them."""

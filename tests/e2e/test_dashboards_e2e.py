@@ -180,7 +180,8 @@ def run(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iter
             harness.remove_scrape_target(layout, name)
         rules.unlink(missing_ok=True)
         httpx.post(f"{stack['prometheus']}/-/reload", timeout=30)
-        httpx.delete(f"{stack['opensearch']}/{prefix}-*", timeout=30)
+        harness.drop_store_layout(stack["opensearch"], prefix)
+        harness.drop_bus_topics(stack["kafka"], prefix)
 
 
 def port_open(port: int) -> bool:

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kafka import KafkaAdminClient
 
-from services.bus import CommitRefused, Message, Topic, open_bus, publish
+from services.bus import CommitRefused, Message, Topic, open_bus, publish, topic_name
 from services.bus.kafka import BusUnavailable, KafkaBus, KafkaGroupConsumer
 from services.events import Finding, decode
+from services.stack import harness
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def bus(stack: dict[str, Any]) -> KafkaBus:
-    """A bus on a fresh topic prefix so runs and tests never share a log."""
-    opened = open_bus(f"kafka://{stack['kafka']}", prefix=f"test-{uuid.uuid4().hex[:8]}", partitions=3)
+def bus(stack: dict[str, Any]) -> Iterator[KafkaBus]:
+    """A bus on a fresh topic prefix so runs and tests never share a log; its topics are deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    opened = open_bus(f"kafka://{stack['kafka']}", prefix=prefix, partitions=3)
     assert isinstance(opened, KafkaBus)
-    return opened
+    yield opened
+    opened.close()
+    harness.drop_bus_topics(stack["kafka"], prefix)
 
 
 def drain(consumer: Any, want: int, deadline_s: float = 60) -> list[Message]:
@@ -113,3 +119,23 @@ def test_a_commit_the_group_no_longer_accepts_is_refused_in_bus_terms(bus: Kafka
         stalled.commit()
     stalled.close()
     bus.close()
+
+
+def test_dropping_a_prefix_deletes_its_topics_and_no_others(stack: dict[str, Any]) -> None:
+    kept, dropped = (f"test-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for prefix in (kept, dropped):
+        opened = open_bus(f"kafka://{stack['kafka']}", prefix=prefix, partitions=1)
+        assert isinstance(opened, KafkaBus)
+        opened.ensure_topics()
+    harness.drop_bus_topics(stack["kafka"], dropped)
+    admin = KafkaAdminClient(bootstrap_servers=stack["kafka"])
+    try:
+        deadline = time.monotonic() + 30
+        while any(name.startswith(f"{dropped}.") for name in admin.list_topics()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = set(admin.list_topics())
+    finally:
+        admin.close()
+    harness.drop_bus_topics(stack["kafka"], kept)
+    assert not any(name.startswith(f"{dropped}.") for name in left)
+    assert {topic_name(kept, topic) for topic in Topic} <= left

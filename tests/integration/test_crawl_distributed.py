@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from services.hubsim import HubSimulator
+from services.stack import harness
 from services.store import Entity, SearchQuery, open_store
 
 SPACES = 400
@@ -25,6 +26,15 @@ SPACES = 400
 def hub() -> Iterator[HubSimulator]:
     with HubSimulator(spaces=SPACES, seed=5) as sim:
         yield sim
+
+
+@pytest.fixture
+def prefix(stack: dict[str, Any]) -> Iterator[str]:
+    """A fresh topic and index prefix for the run; its topics and indices are dropped afterwards."""
+    run = f"crawl-{uuid.uuid4().hex[:8]}"
+    yield run
+    harness.drop_bus_topics(stack["kafka"], run)
+    harness.drop_store_layout(stack["opensearch"], run)
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -47,9 +57,8 @@ def wait_for(condition: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_killed_worker_loses_nothing(stack: dict[str, Any], hub: HubSimulator) -> None:
-    run = uuid.uuid4().hex[:8]
-    env = {**os.environ, "EXPOSUREWATCH_TOPIC_PREFIX": f"crawl-{run}", "EXPOSUREWATCH_INDEX_PREFIX": f"crawl-{run}",
+def test_killed_worker_loses_nothing(stack: dict[str, Any], hub: HubSimulator, prefix: str) -> None:
+    env = {**os.environ, "EXPOSUREWATCH_TOPIC_PREFIX": prefix, "EXPOSUREWATCH_INDEX_PREFIX": prefix,
            "EXPOSUREWATCH_BUS_URL": f"kafka://{stack['kafka']}",
            "EXPOSUREWATCH_STORE_URL": f"opensearch+{stack['opensearch']}"}
     indexer = cli("index", "--exit-when-idle", "30", env=env)

@@ -147,7 +147,7 @@ def names() -> dict[str, str]:
 
 @contextmanager
 def bus_and_store(stack: dict[str, Any], prefix: str) -> Iterator[tuple[KafkaBus, SearchEngineStore]]:
-    """A Kafka bus and an OpenSearch store on fresh topics and indices, the indices dropped afterwards."""
+    """A Kafka bus and an OpenSearch store on fresh topics and indices, both dropped afterwards."""
     bus = open_bus(f"kafka://{stack['kafka']}", prefix=prefix, partitions=6)
     store = open_store(f"opensearch+{stack['opensearch']}", index_prefix=prefix)
     assert isinstance(bus, KafkaBus) and isinstance(store, SearchEngineStore)
@@ -158,6 +158,7 @@ def bus_and_store(stack: dict[str, Any], prefix: str) -> Iterator[tuple[KafkaBus
         bus.close()
         store.close()
         harness.drop_store_layout(stack["opensearch"], prefix)
+        harness.drop_bus_topics(stack["kafka"], prefix)
 
 
 @pytest.fixture

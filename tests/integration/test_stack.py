@@ -137,23 +137,24 @@ def test_kafka_auto_creates_three_partition_topics_and_serves_groups(stack: dict
     admin = KafkaAdminClient(bootstrap_servers=stack["kafka"])
     try:
         assert len(admin.describe_topics([topic])[0]["partitions"]) == 3
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=stack["kafka"],
+            group_id=f"{topic}-g",
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=20000,
+        )
+        values = []
+        for record in consumer:
+            values.append(record.value)
+            if len(values) == 6:
+                break
+        consumer.commit()
+        consumer.close()
+        assert sorted(values) == [f"m{i}".encode() for i in range(6)]
     finally:
+        admin.delete_topics([topic])
         admin.close()
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=stack["kafka"],
-        group_id=f"{topic}-g",
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=20000,
-    )
-    values = []
-    for record in consumer:
-        values.append(record.value)
-        if len(values) == 6:
-            break
-    consumer.commit()
-    consumer.close()
-    assert sorted(values) == [f"m{i}".encode() for i in range(6)]
 
 
 def _processes_with(marker: str) -> list[int]:

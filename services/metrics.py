@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
-from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
 
-from services.store import Entity, SearchQuery, Store, iter_hits
+from services.store import SearchQuery, Store
 
 NAMESPACE = "exposurewatch"
 
@@ -97,37 +96,28 @@ class IndexerMetrics:
                                             namespace=NAMESPACE, registry=registry)
 
 
-ExposureLabels = tuple[str, str, str, str]
-"""kind, provider, severity, restricted ("true"/"false") of open findings."""
-
-OPEN_FINDINGS_PAGE = 1000
+EXPOSURE_LABELS = ("kind", "provider", "severity", "restricted")
+ExposureLabels = tuple[str, ...]
+"""Values of :data:`EXPOSURE_LABELS` of open findings; restricted is "true" or "false"."""
 
 
 @dataclass
 class ExposureTally:
-    open: int = 0
-    newest_first_seen: float = 0.0
+    open: int
+    newest_first_seen: float
 
 
 def tally_open_exposures(store: Store) -> dict[ExposureLabels, ExposureTally]:
-    """Count open findings by labels with plain paged searches, so every store driver can answer it."""
-    tallies: dict[ExposureLabels, ExposureTally] = {}
-    query = SearchQuery(filters={"status": ["open"]}, sort=(("id", "asc"),), limit=OPEN_FINDINGS_PAGE)
-    for doc in iter_hits(store, Entity.FINDINGS, query):
-        labels = (str(doc["kind"]), str(doc["provider"]), str(doc["severity"]),
-                  "true" if doc.get("restricted") else "false")
-        tally = tallies.setdefault(labels, ExposureTally())
-        tally.open += 1
-        tally.newest_first_seen = max(tally.newest_first_seen,
-                                      datetime.fromisoformat(str(doc["first_seen"])).timestamp())
-    return tallies
+    """Count open findings by labels in one aggregation of the store, however many findings it holds."""
+    groups = store.groups(EXPOSURE_LABELS, SearchQuery(filters={"status": ["open"]}))
+    return {group.key: ExposureTally(group.count, group.newest_first_seen.timestamp()) for group in groups}
 
 
 class ExposureMetrics:
     """Open exposures as the store sees them, for the security team's overview and the exposure alerts."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        labels = ["kind", "provider", "severity", "restricted"]
+        labels = list(EXPOSURE_LABELS)
         self.open = Gauge("exposures_open", "Open findings in the store.", labels,
                           namespace=NAMESPACE, registry=registry)
         self.newest_first_seen = Gauge("exposures_newest_first_seen_timestamp_seconds",

@@ -160,6 +160,25 @@ class StoreContract:
         empty = loaded.stats(SearchQuery(since=T0 + timedelta(minutes=1)))
         assert (empty.total, empty.by_field["provider"], empty.by_day) == (0, {}, {})
 
+    def test_groups_count_every_combination_with_its_newest_first_sighting(self, store: Store) -> None:
+        later = T0 + timedelta(minutes=5)
+        store.upsert([*CORPUS, finding(26, "anthropic", "critical", discovered_at=later),
+                      finding(27, "anthropic", "critical", discovered_at=later + timedelta(days=2)).resolved(later)])
+        store.upsert([finding(0, discovered_at=later)])  # a later sighting keeps first_seen
+        refresh(store)
+        groups = store.groups(("kind", "provider", "severity", "restricted"), SearchQuery(filters={"status": ["open"]}))
+        assert {g.key: (g.count, g.newest_first_seen) for g in groups} == {
+            ("credential", "openai", "high", "false"): (12, T0),
+            ("credential", "anthropic", "critical", "false"): (9, later),
+            ("credential", "huggingface", "low", "false"): (5, T0),
+            ("model_proxy", "openai", "critical", "true"): (1, T0),
+        }
+        by_status = store.groups(("status",), SearchQuery(text="provider:anthropic"))
+        assert sorted((g.key, g.count) for g in by_status) == [(("open",), 9), (("resolved",), 1)]
+        assert store.groups(("provider",), SearchQuery(since=later + timedelta(days=3))) == []
+        with pytest.raises(QueryError, match="cannot group findings by"):
+            store.groups(("fingerprint",))
+
     def test_stats_by_day_is_the_utc_day_first_seen(self, store: Store) -> None:
         store.upsert([finding(i, discovered_at=T0 - timedelta(days=i % 3)) for i in range(9)])
         store.upsert([finding(0, discovered_at=T0 + timedelta(days=5))])  # a later sighting keeps first_seen

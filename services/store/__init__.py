@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from services.store.base import (
     DocumentsRejected,
     Entity,
+    FindingGroup,
     FindingStats,
     PreparedUpsert,
     QueryError,
@@ -17,8 +18,8 @@ from services.store.base import (
     iter_hits,
 )
 
-__all__ = ["DocumentsRejected", "Entity", "FindingStats", "PreparedUpsert", "QueryError", "SearchPage", "SearchQuery",
-           "Store", "StoreError", "iter_hits", "open_store"]
+__all__ = ["DocumentsRejected", "Entity", "FindingGroup", "FindingStats", "PreparedUpsert", "QueryError", "SearchPage",
+           "SearchQuery", "Store", "StoreError", "iter_hits", "open_store"]
 
 SCHEMES = ("sqlite:///PATH", "elasticsearch+http(s)://[user:pass@]host:port", "opensearch+http(s)://…")
 

@@ -114,6 +114,35 @@ class FindingStats:
                 "by_day": self.by_day}
 
 
+GROUP_FIELDS = ("kind", "provider", "severity", "status", "restricted")
+"""Fields :meth:`Store.groups` can group findings by."""
+BOOL_GROUP_FIELDS = frozenset({"restricted"})
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """The findings that share one value of each grouped field: how many, and when the newest was first seen."""
+
+    key: tuple[str, ...]
+    """The values, in the order asked for; booleans as ``"true"``/``"false"``."""
+    count: int
+    newest_first_seen: datetime
+
+
+def checked_group_fields(by: Sequence[str]) -> tuple[str, ...]:
+    unknown = [name for name in by if name not in GROUP_FIELDS]
+    if unknown or not by:
+        raise QueryError(f"cannot group findings by {unknown or 'nothing'}; fields: {list(GROUP_FIELDS)}")
+    return tuple(by)
+
+
+def group_value(name: str, value: object) -> str:
+    """A grouped field's value as the drivers' answers give it (JSON or SQLite booleans, a missing value)."""
+    if name in BOOL_GROUP_FIELDS:
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 @dataclass(frozen=True)
 class PreparedUpsert:
     """Events already turned into a driver's write request (``request``, in the driver's own form).
@@ -143,6 +172,11 @@ class Store(Protocol):
 
     def stats(self, query: SearchQuery | None = None) -> FindingStats:
         """Counts of matching findings by provider, kind, severity, status and day (aggregations where possible)."""
+
+    def groups(self, by: Sequence[str], query: SearchQuery | None = None) -> list[FindingGroup]:
+        """Matching findings counted per combination of the ``by`` fields (:data:`GROUP_FIELDS`) that occurs, in
+        one aggregation: the open-exposure gauges are recomputed every minute and must not page through every
+        finding."""
 
     def close(self) -> None: ...
 

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, cast
 from urllib.parse import urlsplit
 
@@ -37,13 +38,16 @@ from services.store.base import (
     STATS_FIELDS,
     DocumentsRejected,
     Entity,
+    FindingGroup,
     FindingStats,
     PreparedUpsert,
     QueryError,
     SearchPage,
     SearchQuery,
     StoreError,
+    checked_group_fields,
     entity_of,
+    group_value,
     iso,
     new_document,
     sighting_id,
@@ -64,6 +68,8 @@ EVENTS_RETENTION = "30d"
 """Sightings are deleted this long after their generation rolled over."""
 TEMPLATE_PRIORITY = 200
 STATS_BUCKETS = 1000
+GROUPS_PAGE = 1000
+"""Composite-aggregation buckets per request of :meth:`SearchEngineStore.groups`."""
 """Terms-aggregation size: far above the number of providers, kinds, severities or statuses there are."""
 BULK_RETRIES = 6
 BULK_FILTER_PATH = "errors,items.*.status,items.*.error"
@@ -594,6 +600,30 @@ class SearchEngineStore:
                       for name in STATS_FIELDS},
             by_day={str(b["key_as_string"]): int(b["doc_count"]) for b in found["by_day"]["buckets"]},
         )
+
+    def groups(self, by: Sequence[str], query: SearchQuery | None = None) -> list[FindingGroup]:
+        fields = checked_group_fields(by)
+        self.ensure_indices()
+        query = (query or SearchQuery()).checked(Entity.FINDINGS)
+        composite: dict[str, Any] = {
+            "size": GROUPS_PAGE,
+            "sources": [{name: {"terms": {"field": name, "missing_bucket": True}}} for name in fields],
+        }
+        body = {"query": self._query(Entity.FINDINGS, query), "size": 0,
+                "aggs": {"groups": {"composite": composite, "aggs": {"newest": {"max": {"field": "first_seen"}}}}}}
+        found: list[FindingGroup] = []
+        while True:
+            with self._translated():
+                answer = self.client.search(self.alias(Entity.FINDINGS), body)["aggregations"]["groups"]
+            found.extend(
+                FindingGroup(key=tuple(group_value(name, bucket["key"][name]) for name in fields),
+                             count=int(bucket["doc_count"]),
+                             newest_first_seen=datetime.fromtimestamp(bucket["newest"]["value"] / 1000, UTC))
+                for bucket in answer["buckets"]
+            )
+            if not answer["buckets"] or "after_key" not in answer:
+                return found
+            composite["after"] = answer["after_key"]
 
     def refresh(self) -> None:
         """Make writes searchable now (tests and `--wait`); production relies on the refresh interval."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,16 @@ from services.store.base import (
     SORT_FIELDS,
     STATS_FIELDS,
     Entity,
+    FindingGroup,
     FindingStats,
     PreparedUpsert,
     QueryError,
     SearchPage,
     SearchQuery,
     StoreError,
+    checked_group_fields,
     entity_of,
+    group_value,
     iso,
     merge_document,
     new_document,
@@ -183,6 +187,20 @@ class SqliteStore:
             except sqlite3.OperationalError as exc:
                 raise QueryError(f"query cannot run on SQLite: {exc}") from exc
         return FindingStats(total=total, by_field=by_field, by_day=dict(sorted(by_day.items())))
+
+    def groups(self, by: Sequence[str], query: SearchQuery | None = None) -> list[FindingGroup]:
+        fields = checked_group_fields(by)
+        where, params = self._where(Entity.FINDINGS, (query or SearchQuery()).checked(Entity.FINDINGS))
+        columns = ", ".join(fields)
+        with self._lock:
+            try:
+                rows = self._db.execute(f"SELECT {columns}, count(*), max(first_seen) FROM {Entity.FINDINGS.value}"
+                                        f"{where} GROUP BY {columns}", params).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise QueryError(f"query cannot run on SQLite: {exc}") from exc
+        return [FindingGroup(key=tuple(group_value(name, value) for name, value in zip(fields, row, strict=False)),
+                             count=int(row[-2]), newest_first_seen=datetime.fromisoformat(row[-1]))
+                for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from services.cli import app
 from services.config import get_settings
 from services.stack import harness
-from services.store import Entity, SearchQuery, Store, StoreError, open_store
+from services.store import Entity, SearchQuery, Store, StoreError, open_store, search_engine
 from services.store.search_engine import SearchEngineStore
 from tests.integration.es_adapter import elasticsearch_facade
 from tests.store_contract import CORPUS, T0, StoreContract, finding
@@ -222,6 +222,16 @@ def test_writes_to_a_blocked_index_wait_for_the_block_to_lift(engine_store: Sear
 
 
 BIG = 12_000
+
+
+def test_groups_page_through_the_composite_aggregation(engine_store: SearchEngineStore,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_engine, "GROUPS_PAGE", 2)
+    providers, severities = ("openai", "anthropic", "mistral"), ("critical", "high", "medium", "low")
+    engine_store.upsert([finding(i, providers[i % 3], severities[i % 4]) for i in range(36)])
+    engine_store.refresh()
+    groups = engine_store.groups(("provider", "severity"))
+    assert sorted((g.key, g.count) for g in groups) == sorted(((p, s), 3) for p in providers for s in severities)
 
 
 def test_search_after_exports_more_than_ten_thousand_hits(stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch,

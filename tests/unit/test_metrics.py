@@ -81,9 +81,7 @@ def store(tmp_path: Path) -> SqliteStore:
     return opened
 
 
-def test_open_exposures_are_counted_by_labels_across_pages(store: SqliteStore,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services.metrics, "OPEN_FINDINGS_PAGE", 2)
+def test_open_exposures_are_counted_by_labels(store: SqliteStore) -> None:
     later = T0 + timedelta(minutes=5)
     store.upsert([
         finding(1, "openai", "critical"), finding(2, "openai", "critical", discovered_at=later),

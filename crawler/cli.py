@@ -13,9 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from crawler.run import CrawlReport, crawl_spaces, crawl_worker
-from services.bus import Bus, open_bus
+from services.bus import Bus
 from services.config import get_settings
-from services.store import Store, StoreError, open_store
+from services.finding_options import open_bus_option, open_store_option
+from services.store import Store
 
 app = typer.Typer(help="Crawl the Hugging Face Hub for leaked AI-model access.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -77,15 +78,6 @@ MetricsPortOption = Annotated[int | None, typer.Option(
 StatsFileOption = Annotated[Path | None, typer.Option(help="Write this run's Scrapy stats here as JSON.")]
 
 
-def open_bus_and_store(bus: str | None, store: str | None) -> tuple[Bus, Store]:
-    settings = get_settings()
-    try:
-        return (open_bus(bus or settings.bus_url, settings.topic_prefix, settings.kafka_partitions),
-                open_store(store or settings.store_url, settings.index_prefix))
-    except (ValueError, StoreError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
 def common_overrides(concurrency: int | None, metrics_port: int | None) -> dict[str, Any]:
     """Scrapy settings every crawl process takes from the CLI and the environment."""
     settings = get_settings()
@@ -120,7 +112,7 @@ def spaces(
     stats_file: StatsFileOption = None,
 ) -> None:
     """List Spaces and fetch the new and changed ones (the main job)."""
-    opened_bus, opened_store = open_bus_and_store(bus, store)
+    opened_bus, opened_store = open_bus_option(bus), open_store_option(store)
     overrides = {
         **common_overrides(concurrency, metrics_port),
         "HUB_URL": (hub_url or get_settings().hub_url).rstrip("/"),
@@ -142,7 +134,7 @@ def worker(
     stats_file: StatsFileOption = None,
 ) -> None:
     """Fetch Spaces named by crawl requests on the bus, as one member of the fetcher group."""
-    opened_bus, opened_store = open_bus_and_store(bus, store)
+    opened_bus, opened_store = open_bus_option(bus), open_store_option(store)
     with progress_bar() as progress:
         report = crawl_worker(opened_bus, opened_store, common_overrides(concurrency, metrics_port), exit_when_idle,
                               CrawlProgressBar(progress))

@@ -14,11 +14,11 @@ from prometheus_client import CollectorRegistry
 
 from indexer.consumer import GIL_SWITCH_INTERVAL_S, INDEXED_TOPICS, Indexer
 from indexer.lag import KafkaLagProbe, LagWatch
-from services.bus import Bus, open_bus, topic_name
+from services.bus import Bus, topic_name
 from services.bus.kafka import BusUnavailable, KafkaBus
 from services.config import get_settings, mask_url
 from services.console import console, fail
-from services.finding_options import open_store_option
+from services.finding_options import open_bus_option, open_store_option
 from services.metrics import IndexerMetrics, build_info, serve
 from services.store import Entity, QueryError, Store, StoreError
 from services.store.search_engine import SearchEngineStore
@@ -81,10 +81,7 @@ def index(
         return
     settings = get_settings()
     _configure_logging(settings.log_level)
-    try:
-        opened_bus = open_bus(bus or settings.bus_url, settings.topic_prefix, settings.kafka_partitions)
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
+    opened_bus = open_bus_option(bus)
     opened_store = open_store_option(store)
     registry = CollectorRegistry()
     build_info(registry, "indexer")

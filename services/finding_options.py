@@ -1,5 +1,5 @@
 """Command-line options that select findings, shared by `search`, `stats` and friends so they read alike, and the
-opening of the store a ``--store`` option names."""
+opening of the store and bus that ``--store`` and ``--bus`` name, with one kind of error for a bad URL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from services.bus import Bus, open_bus
 from services.config import get_settings
 from services.console import fail
 from services.store import Store, StoreError, open_store
@@ -29,6 +30,15 @@ def finding_filters(
     """The exact-match filters the user gave, for :class:`services.store.SearchQuery`."""
     given = {"kind": kind, "provider": provider, "severity": severity, "status": status}
     return {name: values for name, values in given.items() if values}
+
+
+def open_bus_option(url: str | None) -> Bus:
+    """The bus ``--bus`` names (else the configured one), or a one-line error and exit code 2."""
+    settings = get_settings()
+    try:
+        return open_bus(url or settings.bus_url, settings.topic_prefix, settings.kafka_partitions)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
 
 
 def open_store_option(url: str | None) -> Store:

@@ -24,3 +24,8 @@ def test_index_rejects_an_unknown_store_scheme() -> None:
 def test_migrate_refuses_sqlite_with_a_reason(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["index", "migrate", "--store", f"sqlite:///{tmp_path}/ew.db"])
     assert result.exit_code == 2 and "indices to migrate, not SQLite" in result.stderr
+
+
+def test_index_rejects_an_unknown_bus_scheme(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["index", "--bus", "amqp://x", "--store", f"sqlite:///{tmp_path}/ew.db"])
+    assert result.exit_code == 2 and "unsupported bus URL 'amqp://x'" in result.stderr

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, TextIO
 
 import orjson
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -44,7 +45,10 @@ class OutputFormat(StrEnum):
 
 SEARCH_COLUMNS = ("kind", "provider", "severity", "status", "space", "path", "line", "fingerprint", "redacted",
                   "detector", "models", "restricted", "endpoint", "sightings", "first_seen", "last_seen")
-TABLE_COLUMNS = ("kind", "provider", "severity", "status", "space", "path", "line", "redacted")
+SHORT_TABLE_COLUMNS = ("kind", "provider", "severity", "status")
+"""Never wrapped: single words a query names."""
+FOLDED_TABLE_COLUMNS = ("space", "file", "redacted")
+"""Long values fold onto more lines, so no part of them is cut off."""
 PAGE_SIZE = 1000
 DEFAULT_SORT = "-last_seen"
 EXPORT_SORT = "id"
@@ -189,10 +193,21 @@ def _print_page(store: Store, request: SearchQuery, limit: int, output: OutputFo
     if output is not OutputFormat.TABLE:
         write_rows(rows, output, sys.stdout)
         return
-    table = Table(*TABLE_COLUMNS, title=f"{page.total} finding(s)")
-    for row in rows:
-        table.add_row(*(str(row.get(c) or "") for c in TABLE_COLUMNS))
-    console.print(table)
+    console.print(findings_table(rows, f"{page.total} finding(s)"))
     if page.next_after is not None:
-        cursor = orjson.dumps(list(page.next_after)).decode()
-        console.print(f"next page: --after '{cursor}'", highlight=False, markup=False)
+        cursor = orjson.dumps(list(page.next_after)).decode()  # never wrapped, so it pastes as one argument
+        console.print(f"next page: --after '{cursor}'", highlight=False, markup=False, soft_wrap=True)
+
+
+def findings_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """Rows that fit an 80-column terminal: borders only under the header, the file as ``path:line``."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in SHORT_TABLE_COLUMNS:
+        table.add_column(name, no_wrap=True)
+    for name in FOLDED_TABLE_COLUMNS:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        where = f"{row['path']}:{row['line']}" if row.get("path") and row.get("line") else str(row.get("path") or "")
+        table.add_row(*(str(row.get(c) or "") for c in SHORT_TABLE_COLUMNS), str(row.get("space") or ""), where,
+                      str(row.get("redacted") or ""))
+    return table

@@ -55,6 +55,27 @@ def test_table_output_names_the_total(store_url: str) -> None:
     assert code == 0 and f"{len(CORPUS)} finding(s)" in out
 
 
+def test_table_folds_long_values_on_an_80_column_terminal_instead_of_cutting_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/long.db"
+    store = open_store(url)
+    store.upsert([finding(1, asset_id="space:a-rather-long-owner-name/an-even-longer-space-name-v2",
+                          path="notebooks/experiments/demo.ipynb", line=1234)])
+    store.close()
+    result = CliRunner().invoke(app, ["search", "--store", url], env={"COLUMNS": "80"})
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if " space " in line)
+    columns = lines[header]
+    rows = [line for line in lines[header + 2:] if line.strip()]
+
+    def cell(name: str, following: str) -> str:
+        start, end = columns.index(name), columns.index(following)
+        return "".join(line[start:end].strip() for line in rows)
+
+    assert result.exit_code == 0 and max(map(len, lines)) <= 80
+    assert cell("space", "file") == "a-rather-long-owner-name/an-even-longer-space-name-v2"
+    assert cell("file", "redacted") == "notebooks/experiments/demo.ipynb:1234"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -602,11 +602,20 @@ def _prepare_kafka(layout: Layout, ports: Mapping[str, int]) -> list[str]:
     data = home / "data"
     if not (data / "meta.properties").exists() or _read_text(formatted) != str(ports["controller_port"]):
         shutil.rmtree(data, ignore_errors=True)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        fmt = ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(layout.kafka_config)]
+        fmt = ["kafka.tools.StorageTool", "format", "--standalone", "-t", new_kafka_cluster_id(), "-c",
+               str(layout.kafka_config)]
         _checked([*base, *fmt])
         formatted.write_text(str(ports["controller_port"]))
     return [java, *KAFKA_JVM, *base[1:], "kafka.Kafka", str(layout.kafka_config)]
+
+
+def new_kafka_cluster_id() -> str:
+    """A random cluster id as Kafka's own ``Uuid.randomUuid`` makes one: URL-safe base64 of 16 bytes that never
+    starts with "-", which the storage tool's argument parser would take for an option (1 id in 64)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _prepare_opensearch(layout: Layout, ports: Mapping[str, int]) -> list[str]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,14 @@ def test_kafka_config_is_single_node_kraft_on_loopback(layout: Layout) -> None:
     for key in ("offsets.topic.replication.factor", "transaction.state.log.replication.factor", "min.insync.replicas"):
         assert props[key] == "1"
     assert props["log.dirs"].startswith(str(layout.run))
+
+
+def test_kafka_cluster_ids_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The storage tool would read "-t -jbs…" as a missing id followed by an option (one id in 64)."""
+    drawn = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x10" * 16)])
+    monkeypatch.setattr(harness.uuid, "uuid4", lambda: next(drawn))
+    cluster_id = harness.new_kafka_cluster_id()
+    assert cluster_id == "EBAQEBAQEBAQEBAQEBAQEA" and len(cluster_id) == 22
 
 
 def test_opensearch_config_is_single_node_on_loopback_without_disk_watermarks(layout: Layout) -> None:

@@ -114,9 +114,10 @@ class FindingStats:
                 "by_day": self.by_day}
 
 
+BOOL_FIELDS = frozenset({"restricted"})
+"""Boolean fields: SQLite keeps them as 1/0, the engines as true/false."""
 GROUP_FIELDS = ("kind", "provider", "severity", "status", "restricted")
 """Fields :meth:`Store.groups` can group findings by."""
-BOOL_GROUP_FIELDS = frozenset({"restricted"})
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def checked_group_fields(by: Sequence[str]) -> tuple[str, ...]:
 
 def group_value(name: str, value: object) -> str:
     """A grouped field's value as the drivers' answers give it (JSON or SQLite booleans, a missing value)."""
-    if name in BOOL_GROUP_FIELDS:
+    if name in BOOL_FIELDS:
         return "true" if value else "false"
     return "" if value is None else str(value)
 

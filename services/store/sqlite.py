@@ -13,6 +13,7 @@ import orjson
 
 from services.events import Asset, Finding
 from services.store.base import (
+    BOOL_FIELDS,
     FILTER_FIELDS,
     SORT_FIELDS,
     STATS_FIELDS,
@@ -31,7 +32,7 @@ from services.store.base import (
     merge_document,
     new_document,
 )
-from services.store.sqlite_query import BOOL_FIELDS, LIST_FIELDS, sql_bool, to_sql
+from services.store.sqlite_query import LIST_FIELDS, sql_bool, to_sql
 
 FTS_TEXT = {
     Entity.FINDINGS: ("kind", "provider", "severity", "status", "asset_id", "path", "detector", "redacted",

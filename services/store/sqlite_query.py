@@ -27,11 +27,10 @@ from luqum.tree import (
     Word,
 )
 
-from services.store.base import FILTER_FIELDS, SORT_FIELDS, Entity, QueryError
+from services.store.base import BOOL_FIELDS, FILTER_FIELDS, SORT_FIELDS, Entity, QueryError
 
 LUCENE_ESCAPE = re.compile(r"\\(.)")
 LIST_FIELDS = frozenset({"models"})
-BOOL_FIELDS = frozenset({"restricted"})
 TIME_FIELDS = frozenset({"first_seen", "last_seen", "discovered_at"})
 
 
